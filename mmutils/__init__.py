@@ -1,0 +1,26 @@
+"""mmlab helper package: the SageMaker Model Monitor lab, offline and live.
+
+Sub-packages and modules:
+    analyzer   re-implementation of the Model Monitor data-quality analyzer container
+    emulator   the embedded AWS (moto server + what the lab needs that moto lacks)
+    data       the lab's churn dataset (generated) and drifted traffic
+    model      the lab's XGBoost model, packaged as SageMaker expects
+    aws        the one place that builds AWS clients / SageMaker sessions for a backend
+    viz        plots and tables of statistics, constraints and violations
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "connect"]
+
+
+def connect(backend: str = "moto", **kwargs):
+    """Connect to a backend (``"moto"``: the embedded emulator, started when needed; ``"live"``: AWS).
+
+    See :func:`mmutils.aws.connect` for the arguments.
+    """
+    from mmutils.aws import connect as _connect
+
+    return _connect(backend, **kwargs)

@@ -1,0 +1,1 @@
+"""Re-implementation of the SageMaker Model Monitor data-quality analyzer container."""
