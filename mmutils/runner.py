@@ -1,0 +1,305 @@
+"""``mmlab run``: the four lab notebooks, headless, in order, with papermill.
+
+With the emulator (the default) every run gets a private, fresh emulator whose state lives in the
+run folder, so runs are deterministic and never disturb an emulator a JupyterLab session uses.
+``--render`` re-renders the committed notebooks in place (default parameters, emulator only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mmutils.paths import NOTEBOOKS, REPO_ROOT
+
+#: The lab, in order.
+LAB_NOTEBOOKS = ("01_capture", "02_baseline", "03_schedule", "04_visualize")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised; the message names the notebook, the cell and the error."""
+
+
+@dataclass
+class RunReport:
+    """What one ``mmlab run`` did."""
+
+    output: Path
+    backend: str
+    notebooks: list[dict] = field(default_factory=list)
+    executions: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_markdown(self) -> str:
+        """The run summary as Markdown (written to ``summary.md``)."""
+        lines = [
+            f"# mmlab run — backend `{self.backend}`",
+            "",
+            f"Total wall time: {self.seconds:.1f} s",
+            "",
+            "| notebook | seconds | executed copy |",
+            "|---|---|---|",
+        ]
+        for nb in self.notebooks:
+            lines.append(f"| {nb['name']} | {nb['seconds']:.1f} | `{nb['output']}` |")
+        lines += ["", "## Monitoring executions", ""]
+        if not self.executions:
+            lines.append("No monitoring execution reports were found.")
+        else:
+            lines += [
+                "| report folder | exit message | violations by check |",
+                "|---|---|---|",
+            ]
+            for ex in self.executions:
+                checks = (
+                    ", ".join(f"{k}: {v}" for k, v in sorted(ex["violations"].items())) or "none"
+                )
+                lines.append(f"| `{ex['report']}` | {ex['exit_message']} | {checks} |")
+        return "\n".join(lines) + "\n"
+
+
+def parse_parameters(pairs: list[list[str]] | None) -> dict:
+    """``-p NAME VALUE`` pairs → parameters; values are read as JSON/Python literals when they can be."""
+    params = {}
+    for name, raw in pairs or []:
+        params[name] = _literal(raw)
+    return params
+
+
+def _literal(raw: str):
+    lowered = raw.strip()
+    if lowered in ("True", "False"):
+        return lowered == "True"
+    if lowered == "None":
+        return None
+    try:
+        return json.loads(lowered)
+    except json.JSONDecodeError:
+        return raw
+
+
+def notebook_parameters(path: Path) -> dict:
+    """The parameters a notebook declares in its ``parameters`` cell (papermill's inspection)."""
+    import papermill
+
+    return {name: info for name, info in papermill.inspect_notebook(str(path)).items()}
+
+
+def _execute(src: Path, dst: Path, params: dict) -> None:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    declared = notebook_parameters(src)
+    # each notebook takes the parameters it declares; the others are meant for other notebooks
+    mine = {k: v for k, v in params.items() if k in declared}
+    try:
+        papermill.execute_notebook(
+            str(src),
+            str(dst),
+            parameters=mine,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(src.parent),
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookFailed(
+            f"{src.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            f"(executed copy with the traceback: {dst})"
+        ) from None
+
+
+def strip_run_metadata(path: Path) -> None:
+    """Drop papermill's timing metadata so a re-rendered notebook diffs only where outputs changed."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if "tags" in cell.metadata and not cell.metadata["tags"]:
+            cell.metadata.pop("tags")
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(nb, str(path))
+
+
+def collect_executions(lab, prefix: str) -> list[dict]:
+    """Every monitoring report under the lab's reports prefix: exit message and violation counts."""
+    from mmutils.lab import names
+
+    n = names(prefix, lab.bucket)
+    s3 = lab.client("s3")
+    bucket, _, key_prefix = n.reports_uri[len("s3://") :].partition("/")
+    reports: dict[str, dict] = {}
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=key_prefix + "/"):
+        for obj in page.get("Contents", []):
+            folder, _, fname = obj["Key"].rpartition("/")
+            entry = reports.setdefault(
+                folder, {"report": f"s3://{bucket}/{folder}", "violations": {}}
+            )
+            if fname == "constraint_violations.json":
+                body = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
+                for v in body.get("violations", []):
+                    check = v.get("constraint_check_type", "?")
+                    entry["violations"][check] = entry["violations"].get(check, 0) + 1
+    exit_messages = _exit_messages(lab)
+    for entry in reports.values():
+        entry["exit_message"] = exit_messages.get(entry["report"].rstrip("/"), "")
+    return [reports[k] for k in sorted(reports)]
+
+
+def _exit_messages(lab) -> dict[str, str]:
+    """Report folder → ExitMessage of the processing job that wrote it."""
+    sm = lab.client("sagemaker")
+    out = {}
+    for page in sm.get_paginator("list_processing_jobs").paginate():
+        for summary in page.get("ProcessingJobSummaries", []):
+            job = sm.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
+            for o in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
+                uri = o.get("S3Output", {}).get("S3Uri", "").rstrip("/")
+                if uri:
+                    out[uri] = job.get("ExitMessage", job.get("ProcessingJobStatus", ""))
+    return out
+
+
+def run_lab(
+    *,
+    output: Path | None = None,
+    backend: str = "moto",
+    parameters: dict | None = None,
+    notebooks: tuple[str, ...] = LAB_NOTEBOOKS,
+    render: bool = False,
+    echo=print,
+) -> RunReport:
+    """Run the lab notebooks in order and return a :class:`RunReport`.
+
+    Args:
+        output: the run folder (default ``runs/<UTC timestamp>``); executed notebooks and
+            ``summary.md`` / ``summary.json`` go there.
+        backend: ``"moto"`` (a private emulator for this run) or ``"live"`` (your AWS account).
+        parameters: papermill parameters; each notebook receives those it declares.
+        notebooks: which notebooks to run (names without ``.ipynb``), in order.
+        render: re-render the committed notebooks in place instead (emulator, default parameters).
+        echo: where progress lines go.
+
+    Raises:
+        NotebookFailed: a notebook raised; nothing after it runs.
+    """
+    params = dict(parameters or {})
+    params["BACKEND"] = backend
+    if render:
+        if backend != "moto" or parameters:
+            raise ValueError("--render uses the emulator and the default parameters only")
+        params = {}
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    output = Path(output) if output else REPO_ROOT / "runs" / stamp
+    output.mkdir(parents=True, exist_ok=True)
+    report = RunReport(output=output, backend=backend)
+    started = time.monotonic()
+    saved_env = dict(os.environ)
+    emulator_home = None
+    try:
+        if backend == "moto":
+            from mmutils.emulator import lifecycle
+
+            emulator_home = output / ".emulator"
+            os.environ["MMLAB_HOME"] = str(emulator_home)
+            os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+            echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
+            info = lifecycle.start()
+            echo(f"[mmlab run] emulator at {info.endpoint_url}")
+        total = len(notebooks)
+        for i, name in enumerate(notebooks, 1):
+            src = NOTEBOOKS / f"{name}.ipynb"
+            dst = src if render else output / f"{name}.ipynb"
+            echo(f"[mmlab run] [{i}/{total}] {name} …")
+            t0 = time.monotonic()
+            _execute(src, dst, params)
+            if render:
+                strip_run_metadata(dst)
+            seconds = time.monotonic() - t0
+            report.notebooks.append({"name": name, "seconds": seconds, "output": str(dst)})
+            echo(f"[mmlab run] [{i}/{total}] {name} done in {seconds:.1f} s")
+        if backend == "moto" or os.environ.get("MMLAB_LIVE") == "1":
+            from mmutils.aws import connect
+
+            lab = connect(backend, region=params.get("REGION", "us-east-1"))
+            report.executions = collect_executions(lab, params.get("PREFIX", "mmlab"))
+    finally:
+        if emulator_home is not None:
+            from mmutils.emulator import lifecycle
+
+            lifecycle.stop()
+        os.environ.clear()
+        os.environ.update(saved_env)
+        report.seconds = time.monotonic() - started
+    (output / "summary.md").write_text(report.to_markdown())
+    (output / "summary.json").write_text(
+        json.dumps(
+            {
+                "backend": report.backend,
+                "seconds": round(report.seconds, 1),
+                "notebooks": report.notebooks,
+                "executions": report.executions,
+            },
+            indent=2,
+        )
+    )
+    return report
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    try:
+        report = run_lab(
+            output=args.output,
+            backend=args.backend,
+            parameters=parse_parameters(args.parameter),
+            notebooks=tuple(args.notebooks or LAB_NOTEBOOKS),
+            render=args.render,
+        )
+    except NotebookFailed as exc:
+        print(f"[mmlab run] FAILED: {exc}", file=sys.stderr)
+        return 1
+    print()
+    print(report.to_markdown())
+    print(f"[mmlab run] executed notebooks and summary in {report.output}")
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add ``mmlab run`` to the CLI."""
+    p = subparsers.add_parser(
+        "run",
+        help="run the four lab notebooks headless (papermill) against the emulator or AWS",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--output", type=Path, help="run folder (default runs/<UTC timestamp>)")
+    p.add_argument("--backend", choices=("moto", "live"), default="moto")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="notebook parameter, e.g. -p N_REQUESTS 100 -p INJECT_DRIFT False",
+    )
+    p.add_argument("--notebooks", nargs="+", choices=LAB_NOTEBOOKS, help="run only these")
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="re-render the committed notebooks in place (emulator, default parameters)",
+    )
+    p.set_defaults(func=_cmd_run)

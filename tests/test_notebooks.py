@@ -1,0 +1,116 @@
+"""The lab notebooks: parameter contract, strict nbval on a fresh emulator, papermill runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mmutils.paths import NOTEBOOKS, REPO_ROOT
+from mmutils.runner import LAB_NOTEBOOKS, NotebookFailed, run_lab
+
+COMMON = {"BACKEND", "REGION", "PREFIX", "SEED", "LAB_START_TIME"}
+DOCUMENTED = {
+    "01_capture": COMMON,
+    "02_baseline": COMMON,
+    "03_schedule": COMMON | {"N_REQUESTS", "HOURS", "INJECT_DRIFT"},
+    "04_visualize": COMMON | {"PROCESSING_JOB_ARN", "CLEANUP"},
+}
+
+
+@pytest.mark.parametrize("name", LAB_NOTEBOOKS)
+def test_notebook_exposes_exactly_the_documented_parameters(name):
+    import papermill
+
+    params = papermill.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))
+    assert set(params) == DOCUMENTED[name]
+    assert params["BACKEND"]["default"] == '"moto"'
+
+
+@pytest.mark.parametrize("name", LAB_NOTEBOOKS)
+def test_committed_notebook_has_emulator_outputs(name):
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c.get("outputs") is not None for c in code)
+    assert any(c.get("outputs") for c in code), (
+        "outputs must be committed (render with ./lab run --render)"
+    )
+    text = json.dumps(nb)
+    assert (
+        "123456789012" in text or name == "02_baseline"
+    )  # the emulator's account, never a real one
+    assert "papermill" not in nb["metadata"]
+
+
+def _emulator_env(tmp_path):
+    env = dict(os.environ)
+    env["MMLAB_HOME"] = str(tmp_path / "mmlab-home")
+    env["SAGEMAKER_SUPPRESS_V2_WARNING"] = "1"
+    return env
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_nbval_strict_on_fresh_emulator(tmp_path):
+    """The committed outputs are exactly what the notebooks produce on a fresh emulator."""
+    env = _emulator_env(tmp_path)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval",
+        "--nbval-sanitize-with",
+        str(NOTEBOOKS / "nbval-sanitize.cfg"),
+        *[str(NOTEBOOKS / f"{n}.ipynb") for n in LAB_NOTEBOOKS],
+    ]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900
+        )
+    finally:
+        subprocess.run(
+            [sys.executable, "-m", "mmutils.cli", "emulator", "stop"], env=env, capture_output=True
+        )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "failed" not in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.notebooks
+@pytest.mark.slow
+def test_mmlab_run_with_other_parameters(tmp_path):
+    """Fewer requests, one hour, no drift: the reports in S3 say so."""
+    report = run_lab(
+        output=tmp_path / "run",
+        parameters={"N_REQUESTS": 50, "HOURS": 1, "INJECT_DRIFT": False, "PREFIX": "small"},
+        echo=lambda *_: None,
+    )
+    assert [nb["name"] for nb in report.notebooks] == list(LAB_NOTEBOOKS)
+    for nb in report.notebooks:
+        assert (tmp_path / "run" / f"{nb['name']}.ipynb").is_file()
+    # one hour of normal traffic, then the (undrifted) last hour: two reports
+    assert len(report.executions) == 2, report.executions
+    for ex in report.executions:
+        assert ex["report"].startswith("s3://") and "/small/reports/" in ex["report"]
+        assert "baseline_drift_check" not in ex["violations"]
+        assert ex["violations"].get("data_type_check", 0) >= 1  # the corrupted row, and Churn
+        assert ex["exit_message"].startswith("CompletedWithViolations: Job completed successfully")
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["executions"] == report.executions
+    assert "Monitoring executions" in (tmp_path / "run" / "summary.md").read_text()
+
+
+@pytest.mark.notebooks
+def test_run_stops_with_the_failing_cell_error(tmp_path):
+    """03 without 01/02 on a fresh emulator stops at its prerequisite check, naming notebook 01."""
+    with pytest.raises(NotebookFailed) as info:
+        run_lab(output=tmp_path / "run", notebooks=("03_schedule",), echo=lambda *_: None)
+    message = str(info.value)
+    assert "03_schedule.ipynb failed in cell" in message
+    assert "PrerequisiteError" in message and "01_capture.ipynb first" in message
