@@ -1,0 +1,166 @@
+"""The analyzer's JSON byte format: Jackson ``DefaultPrettyPrinter`` with Java number printing.
+
+The real container writes ``statistics.json``, ``constraints.json`` and
+``constraint_violations.json`` with Jackson's default pretty printer (spec §F.1):
+
+* objects: ``{`` + newline, one ``"key" : value`` per line indented by two spaces per enclosing
+  object, ``}`` on its own line; empty object ``{ }``;
+* arrays stay on one line: ``[ a, b ]``; an object inside an array opens right after ``[ `` and
+  the next one follows ``}, {``; arrays do not add indentation; empty array ``[ ]``;
+* ``float`` values print as Java ``Double.toString`` (``0.0``, ``1.0E7``, ``1.0E-4``), ``int``
+  values plainly, strings JSON-escaped the way Jackson does it (control characters as ``\\uXXXX``
+  with upper-case hex, non-ASCII characters kept as they are).
+
+The document text ends with one newline, as the real ``constraints.json`` does.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import numpy as np
+
+__all__ = ["dumps", "java_double"]
+
+# Jackson escapes '"', '\\' and the C0 controls; the usual five get their short form.
+_ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\b": "\\b",
+    "\f": "\\f",
+}
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    ch = match.group(0)
+    return _SHORT_ESCAPES.get(ch) or f"\\u{ord(ch):04X}"
+
+
+def _quote(text: str) -> str:
+    return '"' + _ESCAPE_RE.sub(_escape_char, text) + '"'
+
+
+def java_double(x: float) -> str:
+    """Format a float the way Java's ``Double.toString`` does.
+
+    Plain decimal notation with at least one fractional digit for ``1e-3 <= |x| < 1e7``,
+    otherwise ``d.dddE<exp>``. Digits are the shortest round-tripping ones (Python ``repr``);
+    Java 8 prints a few rare values with one or two extra digits, which this does not mimic.
+
+    Args:
+        x: the value.
+
+    Returns:
+        The text Java would print, e.g. ``"105.24000000000001"``, ``"2.36279E7"``, ``"-0.0"``,
+        ``"NaN"``, ``"Infinity"``.
+    """
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0.0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    sign, digit_tuple, exponent = Decimal(repr(float(x))).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    # value = 0.d1d2d3... * 10**point
+    point = len(digit_tuple) + exponent
+    prefix = "-" if sign else ""
+    if 1e-3 <= abs(x) < 1e7:
+        if point <= 0:
+            return f"{prefix}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{prefix}{digits}{'0' * (point - len(digits))}.0"
+        return f"{prefix}{digits[:point]}.{digits[point:]}"
+    fraction = digits[1:] or "0"
+    return f"{prefix}{digits[0]}.{fraction}E{point - 1}"
+
+
+def _scalar(value: object) -> str | None:
+    """Text of a scalar JSON value, or None for containers."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = java_double(value)
+        # Jackson's QUOTE_NON_NUMERIC_NUMBERS (on by default) writes NaN/Infinity as strings.
+        return text if math.isfinite(value) else f'"{text}"'
+    if isinstance(value, str):
+        return _quote(value)
+    return None
+
+
+def _write(value: object, depth: int, out: list[str]) -> None:
+    text = _scalar(value)
+    if text is not None:
+        out.append(text)
+    elif isinstance(value, Mapping):
+        if not value:
+            out.append("{ }")
+            return
+        inner = "\n" + "  " * (depth + 1)
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            out.append(inner if first else "," + inner)
+            first = False
+            out.append(_quote(str(key)))
+            out.append(" : ")
+            _write(item, depth + 1, out)
+        out.append("\n" + "  " * depth + "}")
+    elif isinstance(value, Sequence | np.ndarray):
+        if len(value) == 0:
+            out.append("[ ]")
+            return
+        out.append("[ ")
+        first = True
+        for item in value:
+            if not first:
+                out.append(", ")
+            first = False
+            _write(item, depth, out)
+        out.append(" ]")
+    else:
+        converted = _convert_numpy(value)
+        if converted is value:
+            raise TypeError(f"cannot write {type(value).__name__} as JSON")
+        _write(converted, depth, out)
+
+
+def _convert_numpy(value: object) -> object:
+    """Numpy scalars become Python ones (floating -> float, integer -> int, bool_ -> bool)."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+def dumps(obj: object) -> str:
+    """Serialise a document exactly as the analyzer container writes it.
+
+    Args:
+        obj: nested ``dict``/``list`` of ``str``, ``int`` (printed plainly), ``float`` (printed
+            with :func:`java_double`), ``bool`` and ``None``. Numpy arrays and scalars are
+            accepted too.
+
+    Returns:
+        The file text, ending with a newline.
+    """
+    out: list[str] = []
+    _write(obj, 0, out)
+    out.append("\n")
+    return "".join(out)

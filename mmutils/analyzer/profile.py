@@ -1,0 +1,387 @@
+"""Streaming column profiler: chunks of string columns in, the ``statistics.json`` document out.
+
+Every statistic reproduces the analyzer container bit for bit (spec §B.2-§B.5):
+
+* ``sum`` is the left-to-right double sum of the column's values in row order (numpy's
+  ``add.accumulate`` is strictly sequential, unlike ``sum``), ``mean = sum / num_present``;
+* ``std_dev`` is the population deviation of Spark's streaming update
+  (``n += 1; d = x - avg; avg += d / n; m2 += d * (d - d / n)``). The mean recurrence cannot
+  be reassociated without changing the last bits, so it runs row by row, but for all numeric
+  columns at once (three numpy operations per row cover every column); the ``m2`` increments
+  are then recomputed from the stored means, vectorised, and summed left to right;
+* the KLL sketch is deequ's, fed in row order; columns that have seen the same number of values
+  share one batched sketch (:class:`~mmutils.analyzer.kll.KLLBatch`);
+* types follow deequ's regular expressions (:mod:`mmutils.analyzer.dtypes`).
+
+Memory is bounded by the sketches and, for columns that may turn out to be String, their value
+counts (numeric-looking columns stop counting values past ``VALUE_COUNT_LIMIT`` distinct ones).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mmutils.analyzer import dtypes
+from mmutils.analyzer.errors import AnalyzerError
+from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch
+
+__all__ = ["Profiler", "VALUE_COUNT_LIMIT", "MAX_CATEGORICAL_BUCKETS"]
+
+#: Distinct values a numeric-looking column keeps counting, in case it later turns String.
+VALUE_COUNT_LIMIT = 10_000
+#: Categorical buckets written for a String feature (deequ's histogram detail limit).
+MAX_CATEGORICAL_BUCKETS = 1000
+# deequ's KLL aggregate starts min/max at Int.MaxValue/Int.MinValue; bucket bounds use those.
+_KLL_MIN_START = float(2**31 - 1)
+_KLL_MAX_START = float(-(2**31))
+# integer cells below this are counted with np.bincount instead of a hash of their text
+_BINCOUNT_LIMIT = 1 << 16
+_DIGITS = np.array([len(str(i)) for i in range(_BINCOUNT_LIMIT)], dtype=np.int64)
+
+
+class Profiler:
+    """Accumulates the statistics of a dataset given chunk by chunk.
+
+    Args:
+        names: the column names, in dataset order. Every chunk must have these columns.
+    """
+
+    def __init__(self, names: list[str]):
+        self.names = list(names)
+        width = len(self.names)
+        self.item_count = 0
+        self._types = [dtypes.TypeCounts() for _ in range(width)]
+        self._numeric_ok = np.ones(width, dtype=bool)  # no String/Boolean cell seen yet
+        self._n = np.zeros(width, dtype=np.float64)
+        self._sum = np.zeros(width, dtype=np.float64)
+        self._avg = np.zeros(width, dtype=np.float64)
+        self._m2 = np.zeros(width, dtype=np.float64)
+        self._min = np.full(width, np.inf)
+        self._max = np.full(width, -np.inf)
+        # count of values sketched -> (batch, column indices); equal counts share a batch
+        self._sketches: dict[int, tuple[KLLBatch, list[int]]] = {
+            0: (KLLBatch(width, DEFAULT_K, DEFAULT_C), list(range(width)))
+        }
+        # value counts (for columns that may end up String): text -> count, plus, for cells
+        # that are canonical non-negative integers, a bincount by value (much cheaper)
+        self._values: list[dict[str, int] | None] = [{} for _ in range(width)]
+        self._int_counts: list[np.ndarray | None] = [None] * width
+
+    # -- update ----------------------------------------------------------------------------
+
+    def update(self, chunk: pa.Table) -> None:
+        """Add the rows of ``chunk`` (a table of string columns in ``names`` order)."""
+        if chunk.num_columns != len(self.names):
+            raise AnalyzerError(
+                f"chunk has {chunk.num_columns} columns, expected {len(self.names)}"
+            )
+        rows = chunk.num_rows
+        width = len(self.names)
+        if rows == 0:
+            return
+        self.item_count += rows
+        columns = [_as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
+        digit_cells = np.zeros(width, dtype=np.int64)
+        for j, arr in enumerate(columns):
+            counts, digit_cells[j] = dtypes.classify_detailed(arr)
+            self._types[j] += counts
+            if counts.string or counts.boolean:
+                self._numeric_ok[j] = False
+        numeric = np.flatnonzero(self._numeric_ok)
+        x = np.empty((rows, len(numeric)), dtype=np.float64)
+        for pos, j in enumerate(numeric):
+            x[:, pos] = dtypes.to_double(columns[j])
+        present = ~np.isnan(x)
+        pos_of = {int(j): pos for pos, j in enumerate(numeric)}
+        for j, arr in enumerate(columns):
+            if self._values[j] is None:
+                continue
+            pos = pos_of.get(j)
+            nonnull = rows - arr.null_count
+            if (
+                pos is not None
+                and digit_cells[j] == nonnull
+                and self._count_integers(j, arr, x[:, pos])
+            ):
+                continue
+            self._count_values(j, arr)
+        if len(numeric) == 0:
+            self._sketches = {}
+            return
+        self._update_moments(numeric, x, present)
+        self._update_sketches(numeric, x, present)
+
+    def _count_integers(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
+        """Count a chunk of plain digit cells by integer value; False if not applicable."""
+        ints = values[~np.isnan(values)]
+        if len(ints) == 0:
+            return True
+        if ints.max() >= _BINCOUNT_LIMIT:
+            return False
+        counts = np.bincount(ints.astype(np.int64))
+        # each cell is at least as long as its value's canonical text, equal iff no leading 0
+        if _text_bytes(arr) != int(counts @ _DIGITS[: len(counts)]):
+            return False
+        have = self._int_counts[j]
+        if have is None:
+            self._int_counts[j] = counts
+        else:
+            if len(have) < len(counts):
+                have = np.concatenate([have, np.zeros(len(counts) - len(have), np.int64)])
+            have[: len(counts)] += counts
+            self._int_counts[j] = have
+        self._check_value_limit(j)
+        return True
+
+    def _count_values(self, j: int, arr: pa.Array) -> None:
+        counts = self._values[j]
+        vc = pc.value_counts(arr.drop_null())
+        for value, count in zip(
+            vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
+        ):
+            counts[value] = counts.get(value, 0) + count
+        self._check_value_limit(j)
+
+    def _check_value_limit(self, j: int) -> None:
+        ints = self._int_counts[j]
+        distinct = len(self._values[j]) + (0 if ints is None else int(np.count_nonzero(ints)))
+        if distinct > VALUE_COUNT_LIMIT and self._numeric_ok[j]:
+            # almost surely numeric; stop paying for the counts
+            self._values[j] = None
+            self._int_counts[j] = None
+
+    def value_counts(self, j: int) -> dict[str, int] | None:
+        """Cell text -> count for column ``j`` (None once a numeric column stopped counting)."""
+        counts = self._values[j]
+        if counts is None:
+            return None
+        merged = dict(counts)
+        ints = self._int_counts[j]
+        if ints is not None:
+            for value in np.flatnonzero(ints).tolist():
+                key = str(value)
+                merged[key] = merged.get(key, 0) + int(ints[value])
+        return merged
+
+    def _update_moments(self, numeric: np.ndarray, x: np.ndarray, present: np.ndarray) -> None:
+        filled = x if present.all() else np.where(present, x, 0.0)  # adding 0.0 is exact
+        self._sum[numeric] = _sequential_sum(self._sum[numeric], filled)
+        with np.errstate(all="ignore"):
+            self._min[numeric] = np.fmin(self._min[numeric], np.nanmin(x, axis=0, initial=np.inf))
+            self._max[numeric] = np.fmax(self._max[numeric], np.nanmax(x, axis=0, initial=-np.inf))
+            n, avg, m2 = self._n[numeric], self._avg[numeric], self._m2[numeric]
+            _welford(x, present, n, avg, m2)
+        self._n[numeric], self._avg[numeric], self._m2[numeric] = n, avg, m2
+
+    def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, present: np.ndarray) -> None:
+        pos_of = {int(j): pos for pos, j in enumerate(numeric)}
+        per_col_present = present.sum(axis=0)
+        rows = x.shape[0]
+        updated: dict[int, list[tuple[KLLBatch, list[int]]]] = defaultdict(list)
+        for count, (batch, cols) in self._sketches.items():
+            alive = [i for i, j in enumerate(cols) if j in pos_of]
+            if not alive:
+                continue
+            if len(alive) != len(cols):
+                batch = batch.take(alive)
+                cols = [cols[i] for i in alive]
+            by_added: dict[int, list[int]] = defaultdict(list)
+            for i, j in enumerate(cols):
+                by_added[int(per_col_present[pos_of[j]])].append(i)
+            for added, members in by_added.items():
+                sub = batch if len(members) == len(cols) else batch.take(members)
+                sub_cols = [cols[i] for i in members]
+                positions = [pos_of[j] for j in sub_cols]
+                if added == rows:
+                    block = x[:, positions].T
+                else:
+                    block = np.stack([x[present[:, p], p] for p in positions])
+                sub.update(block)
+                updated[count + added].append((sub, sub_cols))
+        self._sketches = {
+            count: _stack(parts) if len(parts) > 1 else parts[0] for count, parts in updated.items()
+        }
+
+    # -- result ----------------------------------------------------------------------------
+
+    def sketch(self, name: str) -> KLLSketch | None:
+        """The column's KLL sketch as the container reports it (None if not numeric)."""
+        j = self.names.index(name)
+        for batch, cols in self._sketches.values():
+            if j in cols:
+                return batch.column(cols.index(j)).finalized()
+        return None
+
+    def inferred_type(self, j: int) -> str:
+        """``inferred_type`` of column ``j`` so far (Boolean is reported as String)."""
+        kind = dtypes.decide(self._types[j])
+        return dtypes.STRING if kind == dtypes.BOOLEAN else kind
+
+    def type_counts(self, j: int) -> dtypes.TypeCounts:
+        """Cells per deequ class seen so far in column ``j``."""
+        return self._types[j]
+
+    def result(self) -> dict:
+        """The ``statistics.json`` document (plain dicts in the container's key order)."""
+        sketches: dict[int, KLLSketch] = {}
+        for batch, cols in self._sketches.values():
+            final = batch.finalized()
+            for i, j in enumerate(cols):
+                sketches[j] = final.column(i)
+        features = []
+        for j, name in enumerate(self.names):
+            kind = self.inferred_type(j)
+            if kind in (dtypes.INTEGRAL, dtypes.FRACTIONAL):
+                features.append(self._numeric_feature(j, name, kind, sketches.get(j)))
+            else:
+                features.append(self._string_feature(j, name, kind))
+        return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
+
+    def _numeric_feature(self, j: int, name: str, kind: str, sketch: KLLSketch | None) -> dict:
+        n = int(self._n[j])
+        total = float(self._sum[j])
+        if n:
+            mean = total / n
+            std = math.sqrt(float(self._m2[j]) / n)
+            lo, hi = float(self._min[j]), float(self._max[j])
+        else:  # every numeric-looking cell failed Spark's cast
+            mean = std = lo = hi = math.nan
+        if sketch is None:
+            sketch = KLLSketch(DEFAULT_K, DEFAULT_C)
+        buckets = sketch.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
+        return {
+            "name": name,
+            "inferred_type": kind,
+            "numerical_statistics": {
+                "common": {"num_present": n, "num_missing": self.item_count - n},
+                "mean": mean,
+                "sum": total,
+                "std_dev": std,
+                "min": lo,
+                "max": hi,
+                "distribution": {
+                    "kll": {
+                        "buckets": buckets,
+                        "sketch": {
+                            "parameters": {"c": float(sketch.c), "k": float(sketch.k)},
+                            "data": [level.tolist() for level in sketch.levels],
+                        },
+                    }
+                },
+            },
+        }
+
+    def _string_feature(self, j: int, name: str, kind: str) -> dict:
+        types = self._types[j]
+        present = types.total - types.unknown
+        counts = self.value_counts(j) or {}
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        buckets = [{"value": value, "count": count} for value, count in ordered]
+        return {
+            "name": name,
+            "inferred_type": kind,
+            "string_statistics": {
+                "common": {"num_present": present, "num_missing": self.item_count - present},
+                "distinct_count": float(len(counts)),
+                "distribution": {"categorical": {"buckets": buckets[:MAX_CATEGORICAL_BUCKETS]}},
+            },
+        }
+
+
+def _as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_string(arr.type):
+        try:
+            arr = arr.cast(pa.string())
+        except pa.ArrowException as exc:
+            raise AnalyzerError(f"column {name!r} cannot be read as strings: {exc}") from exc
+    return arr
+
+
+def _text_bytes(arr: pa.Array) -> int:
+    """Total bytes of the cells' text (from the offsets buffer, no copy)."""
+    offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
+    return int(offsets[arr.offset + len(arr)] - offsets[arr.offset])
+
+
+def _stack(parts: list[tuple[KLLBatch, list[int]]]) -> tuple[KLLBatch, list[int]]:
+    """Join batches holding the same number of values (their compactor layout is identical)."""
+    batches = [b for b, _ in parts]
+    cols = [j for _, c in parts for j in c]
+    return KLLBatch.stack(batches), cols
+
+
+def _welford(
+    x: np.ndarray, present: np.ndarray, n: np.ndarray, avg: np.ndarray, m2: np.ndarray
+) -> None:
+    """Spark's streaming mean/M2 update over a chunk, all columns at once (in place).
+
+    Only the mean recurrence is truly sequential: it runs row by row (three numpy operations
+    per row for every column). The M2 increments ``d * (d - d / n)`` are then recomputed from
+    the stored means with the very same operations, vectorised, and summed left to right.
+    A missing cell divides by infinity, which leaves the mean unchanged, and its increment is
+    zeroed, so holes need no branch in the loop.
+    """
+    rows, width = x.shape
+    if rows == 0 or width == 0:
+        return
+    dense = bool(present.all())
+    if not dense and not np.isfinite(x[present]).all():
+        _welford_masked(x, present, n, avg, m2)
+        return
+    xf = x if dense else np.where(present, x, 0.0)
+    if dense and (n == n[0]).all():
+        # every column has the same count: one divisor per row, broadcast over the columns
+        divisor = (n[0] + np.arange(1, rows + 1, dtype=np.float64))[:, None]
+    else:
+        counts = n + np.cumsum(present, axis=0, dtype=np.float64)  # n after each row
+        divisor = counts if dense else np.where(present, counts, np.inf)
+    means = np.empty((rows + 1, width))
+    means[0] = avg
+    d = np.empty(width)
+    sub, div, add = np.subtract, np.divide, np.add
+    divisor_rows = divisor[:, 0].tolist() if divisor.shape[1] == 1 else list(divisor)
+    for row, div_row, prev, nxt in zip(xf, divisor_rows, means[:-1], means[1:], strict=True):
+        sub(row, prev, out=d)
+        div(d, div_row, out=d)
+        add(prev, d, out=nxt)
+    # M2 increments d * (d - d / n) from the stored means, then a left-to-right sum
+    deltas = np.subtract(xf, means[:-1])
+    step = np.divide(deltas, divisor)
+    np.subtract(deltas, step, out=step)
+    np.multiply(deltas, step, out=step)
+    if not dense:
+        step[~present] = 0.0
+    m2[:] = _sequential_sum(m2, step)
+    avg[:] = means[-1]
+    n[:] = n + present.sum(axis=0)
+
+
+def _sequential_sum(start: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``start + rows[0] + rows[1] + …`` per column, strictly left to right."""
+    block = np.empty((rows.shape[0] + 1, rows.shape[1]))
+    block[0] = start
+    block[1:] = rows
+    return np.add.accumulate(block, axis=0)[-1]
+
+
+def _welford_masked(
+    x: np.ndarray, present: np.ndarray, n: np.ndarray, avg: np.ndarray, m2: np.ndarray
+) -> None:
+    """The plain masked recurrence, for the rare chunk with infinite values and holes."""
+    width = x.shape[1]
+    d, dn, t = np.empty(width), np.empty(width), np.empty(width)
+    for row, mask in zip(x, present, strict=True):
+        np.add(n, 1.0, out=n, where=mask)
+        np.subtract(row, avg, out=d)
+        np.divide(d, n, out=dn)
+        np.add(avg, dn, out=avg, where=mask)
+        np.subtract(d, dn, out=t)
+        np.multiply(d, t, out=t)
+        np.add(m2, t, out=m2, where=mask)

@@ -1,0 +1,299 @@
+"""Dataset readers: CSV and JSON Lines files -> column names + chunks of string columns.
+
+The container reads its dataset with Spark, every column as a string (spec §B.5). Here a
+dataset is a file, a folder (its files, recursively, sorted by relative path the way an S3
+listing orders keys) or a list of those. Chunks are ``pyarrow.Table`` s of ``string`` columns,
+null for empty cells, produced by a streaming reader with a bounded block size.
+
+* CSV: comma separated, RFC 4180 quoting; with ``header=True`` each file's first line is its
+  header (names come from the first file), otherwise the columns are named ``_c0``, ``_c1``, …
+  (Spark's names). Blank lines are skipped.
+* JSON Lines: one flat object per line; the columns are the keys of the first record, in its
+  order. Values are turned into the strings Spark would see after its schema inference and a
+  cast to string: numbers as written for integers, Java ``Double.toString`` for decimals
+  (``6.00`` -> ``6.0``), ``true``/``false``, nested values as compact JSON. ``NaN`` and
+  ``Infinity`` tokens become the strings ``NaN``/``Infinity``: deequ's patterns do not
+  accept them as numbers, so such a column is String (the same holds for a CSV cell ``NaN``).
+
+Malformed input raises :class:`~mmutils.analyzer.errors.AnalyzerError` naming the file and line:
+rows with the wrong number of fields, bytes that are not UTF-8, lines that are not JSON
+objects, a header without rows. A dataset without any record raises
+:class:`~mmutils.analyzer.errors.NoDataError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from mmutils.analyzer.errors import AnalyzerError, NoDataError
+from mmutils.analyzer.jsonfmt import java_double
+
+__all__ = [
+    "BLOCK_SIZE",
+    "JSON_CHUNK_ROWS",
+    "list_files",
+    "read_csv",
+    "read_dataset",
+    "read_json_lines",
+]
+
+#: Bytes per CSV block (one chunk per block).
+BLOCK_SIZE = 4 << 20
+#: Records per JSON Lines chunk.
+JSON_CHUNK_ROWS = 65_536
+
+PathLike = str | os.PathLike
+Chunks = Iterator[pa.Table]
+
+
+def list_files(paths: PathLike | Sequence[PathLike]) -> list[Path]:
+    """Files of a dataset: each path itself, or a folder's files sorted by relative path."""
+    items = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    files: list[Path] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = [p for p in path.rglob("*") if p.is_file()]
+            files.extend(sorted(found, key=lambda p: p.relative_to(path).as_posix()))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise AnalyzerError(f"dataset path not found: {path}")
+    return files
+
+
+def _nonempty(files: list[Path]) -> list[Path]:
+    kept = [f for f in files if f.stat().st_size > 0]
+    if not kept:
+        where = ", ".join(str(f) for f in files) or "no files"
+        raise NoDataError(f"Job inputs had no data (dataset is empty: {where})")
+    return kept
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+
+def _first_record(path: Path) -> tuple[list[str], int] | None:
+    """The first non-blank CSV record of a file and its line number (None if none)."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise AnalyzerError(
+                    f"{path}, line {number}: not valid UTF-8 ({exc.reason})"
+                ) from exc
+            if line.strip("\r\n"):
+                return next(csv.reader(io.StringIO(line))), number
+    return None
+
+
+def _first_bad_utf8_line(path: Path) -> int | None:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number
+    return None
+
+
+def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> Chunks:
+    internal = [f"c{i}" for i in range(width)]
+    bad_rows: list[str] = []
+
+    def on_invalid(row) -> str:
+        bad_rows.append(
+            f"{path}, line {row.number}: expected {row.expected_columns} fields, "
+            f"got {row.actual_columns}: {row.text[:200]!r}"
+        )
+        return "error"
+
+    first = _first_record(path)
+    if first is None:
+        return
+    skip = first[1] if header else first[1] - 1
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                column_names=internal, skip_rows=skip, block_size=block_size, use_threads=False
+            ),
+            parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+            convert_options=pcsv.ConvertOptions(
+                column_types={name: pa.string() for name in internal},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+        for batch in reader:
+            if batch.num_rows:
+                yield pa.Table.from_batches([batch])
+    except pa.ArrowInvalid as exc:
+        if bad_rows:
+            raise AnalyzerError(bad_rows[0]) from exc
+        if "UTF8" in str(exc):
+            line = _first_bad_utf8_line(path)
+            raise AnalyzerError(f"{path}, line {line}: not valid UTF-8") from exc
+        raise AnalyzerError(f"{path}: cannot read CSV: {exc}") from exc
+
+
+def read_csv(
+    paths: PathLike | Sequence[PathLike], header: bool, *, block_size: int = BLOCK_SIZE
+) -> tuple[list[str], Chunks]:
+    """Open a CSV dataset.
+
+    Args:
+        paths: a file, a folder or a list of them.
+        header: whether every file starts with a header line.
+        block_size: bytes read per chunk.
+
+    Returns:
+        ``(names, chunks)``; ``chunks`` yields ``pa.Table`` s of string columns named ``names``.
+    """
+    files = _nonempty(list_files(paths))
+    first = None
+    for path in files:
+        first = _first_record(path)
+        if first is not None:
+            break
+    if first is None:
+        raise NoDataError("Job inputs had no data (every dataset file is blank)")
+    fields = first[0]
+    names = list(fields) if header else [f"_c{i}" for i in range(len(fields))]
+
+    def chunks() -> Chunks:
+        rows = 0
+        for path in files:
+            for table in _csv_file_chunks(path, len(names), header, block_size):
+                rows += table.num_rows
+                yield table.rename_columns(names)
+        if rows == 0:
+            if header:
+                raise AnalyzerError(f"{files[0]}: the dataset has a header line but no data rows")
+            raise NoDataError("Job inputs had no data")
+
+    return names, chunks()
+
+
+# -- JSON Lines -----------------------------------------------------------------------------
+
+
+def _json_constant(token: str) -> float:
+    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[token]
+
+
+def _cell(value: object) -> str | None:
+    """The string Spark would give a JSON value after inference and a cast to string."""
+    if value is None:
+        return None
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return java_double(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise AnalyzerError(f"{path}, line {number}: not valid UTF-8") from exc
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line, parse_constant=_json_constant)
+            except json.JSONDecodeError as exc:
+                raise AnalyzerError(f"{path}, line {number}: malformed JSON: {exc.msg}") from exc
+            if not isinstance(record, dict):
+                raise AnalyzerError(
+                    f"{path}, line {number}: expected a JSON object, got {type(record).__name__}"
+                )
+            yield number, record
+
+
+def _batched(records: Iterable[dict], names: list[str], size: int) -> Chunks:
+    columns: list[list[str | None]] = [[] for _ in names]
+    for record in records:
+        for col, name in zip(columns, names, strict=True):
+            col.append(_cell(record.get(name)))
+        if len(columns[0]) >= size:
+            yield pa.table([pa.array(c, type=pa.string()) for c in columns], names=names)
+            columns = [[] for _ in names]
+    if columns and columns[0]:
+        yield pa.table([pa.array(c, type=pa.string()) for c in columns], names=names)
+
+
+def read_json_lines(
+    paths: PathLike | Sequence[PathLike], *, chunk_rows: int = JSON_CHUNK_ROWS
+) -> tuple[list[str], Chunks]:
+    """Open a JSON Lines dataset (flat objects, one per line).
+
+    Returns:
+        ``(names, chunks)``; names are the first record's keys. Keys missing from a record give
+        null cells; keys the first record lacks are ignored.
+    """
+    files = _nonempty(list_files(paths))
+    names: list[str] | None = None
+    for path in files:
+        for _, record in _json_records(path):
+            names = list(record)
+            break
+        if names is not None:
+            break
+    if not names:
+        raise NoDataError("Job inputs had no data (no JSON record in the dataset)")
+
+    def records() -> Iterator[dict]:
+        for path in files:
+            for _, record in _json_records(path):
+                yield record
+
+    return names, _batched(records(), names, chunk_rows)
+
+
+def read_dataset(
+    paths: PathLike | Sequence[PathLike],
+    dataset_format: dict | None = None,
+    *,
+    header: bool | None = None,
+) -> tuple[list[str], Chunks]:
+    """Open a dataset described like the container's ``dataset_format`` environment value.
+
+    Args:
+        paths: file(s) or folder(s).
+        dataset_format: ``{"csv": {"header": bool}}`` or ``{"json": {"lines": true}}``; None
+            means CSV.
+        header: CSV header flag when ``dataset_format`` does not say (default True).
+    """
+    fmt = dataset_format or {"csv": {}}
+    if "csv" in fmt:
+        flag = (fmt.get("csv") or {}).get("header")
+        if flag is None:
+            flag = True if header is None else header
+        return read_csv(paths, header=bool(flag))
+    if "json" in fmt:
+        if not (fmt.get("json") or {}).get("lines", False):
+            raise AnalyzerError(
+                'only JSON Lines datasets are supported: set {"json": {"lines": true}}'
+            )
+        return read_json_lines(paths)
+    raise AnalyzerError(f"unsupported dataset_format: {json.dumps(fmt)}")
