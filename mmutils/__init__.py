@@ -11,6 +11,14 @@ Sub-packages and modules:
 
 from __future__ import annotations
 
+import logging as _logging
+import os as _os
+
+# Importing mmutils before sagemaker keeps the SDK 2.x deprecation banner and its config-file
+# search log (which prints machine paths) out of the lab's notebooks.
+_os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+_logging.getLogger("sagemaker.config").setLevel(_logging.WARNING)
+
 __version__ = "0.1.0"
 
 __all__ = ["__version__", "connect"]

@@ -1,0 +1,196 @@
+"""mmutils.connect(): the lab's sessions for the emulator (moto) and for AWS (live)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import boto3
+import pytest
+
+import mmutils
+from mmutils import aws
+from mmutils.emulator import lifecycle
+
+
+@pytest.fixture(scope="class")
+def lab(tmp_path_factory):
+    """A lab connected to a private emulator; the process changes are undone afterwards."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MMLAB_HOME", str(tmp_path_factory.mktemp("mmlab-home")))
+        yield mmutils.connect("moto")
+        aws._PATCHES.revert()
+        lifecycle.stop(timeout=5)
+
+
+class TestMoto:
+    """Tests sharing one connected lab (the process changes last for the class)."""
+
+    def test_moto_lab_is_the_emulated_account(self, lab):
+        info = lifecycle.status()
+        assert lab.backend == "moto" and lab.region == "us-east-1"
+        assert lab.endpoint_url == info.endpoint_url
+        assert lab.role == "arn:aws:iam::123456789012:role/SageMakerRole"
+        assert lab.bucket == "sagemaker-us-east-1-123456789012"
+        assert lab.client("s3").meta.endpoint_url == info.endpoint_url
+        # an explicit endpoint_url cannot escape the emulator
+        sts = lab.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")
+        assert sts.meta.endpoint_url == info.endpoint_url
+        identity = sts.get_caller_identity()
+        assert identity["Arn"] == "arn:aws:sts::123456789012:assumed-role/SageMakerRole/mmlab"
+        assert lab.sagemaker_session.boto_session is lab.boto_session
+        assert lab.emulator.health()["pid"] == info.pid
+
+    def test_s3_round_trip_with_client_and_resource(self, lab):
+        s3 = lab.client("s3")
+        s3.put_object(Bucket=lab.bucket, Key="connect/hello.txt", Body=b"hello emulator")
+        body = lab.resource("s3").Object(lab.bucket, "connect/hello.txt").get()["Body"].read()
+        assert body == b"hello emulator"
+        keys = [
+            o["Key"] for o in s3.list_objects_v2(Bucket=lab.bucket, Prefix="connect/")["Contents"]
+        ]
+        assert keys == ["connect/hello.txt"]
+
+    def test_plain_sdk_calls_use_the_emulator(self, lab):
+        import sagemaker
+
+        assert os.environ["AWS_ENDPOINT_URL"] == lab.endpoint_url
+        assert "AWS_PROFILE" not in os.environ
+        assert boto3.DEFAULT_SESSION is lab.boto_session
+        assert sagemaker.get_execution_role() == lab.role
+        assert sagemaker.Session().default_bucket() == lab.bucket
+
+    def test_connect_again_attaches_to_the_same_emulator(self, lab):
+        pid = lifecycle.status().pid
+        again = mmutils.connect("moto", start=False)
+        assert again.endpoint_url == lab.endpoint_url
+        assert lifecycle.status().pid == pid
+        assert again.role == lab.role
+        assert again.client("s3").get_object(Bucket=lab.bucket, Key="connect/hello.txt")
+
+    def test_deploy_wait_returns_quickly(self, lab, test_data_dir):
+        """deploy(wait=True) polls the emulator every 0.2 s instead of sleeping 30 s first."""
+        from sagemaker import image_uris
+        from sagemaker.model import Model
+
+        sess = lab.sagemaker_session
+        model_data = sess.upload_data(
+            str(test_data_dir / "model.tar.gz"), bucket=lab.bucket, key_prefix="connect/model"
+        )
+        model = Model(
+            image_uri=image_uris.retrieve("xgboost", lab.region, "1.7-1"),
+            model_data=model_data,
+            role=lab.role,
+            sagemaker_session=sess,
+        )
+        start = time.monotonic()
+        model.deploy(
+            initial_instance_count=1,
+            instance_type="ml.m5.xlarge",
+            endpoint_name="connect-fast-deploy",
+            wait=True,
+        )
+        elapsed = time.monotonic() - start
+        assert elapsed < 5, f"deploy(wait=True) took {elapsed:.1f} s"
+        desc = sess.sagemaker_client.describe_endpoint(EndpointName="connect-fast-deploy")
+        assert desc["EndpointStatus"] == "InService"
+        sess.delete_endpoint("connect-fast-deploy")
+
+    def test_processing_waits_are_fast(self, lab):
+        """The SDK sleeps 5 s (wait) or 10 s (logs) before its first look; here 0.2 s."""
+        from sagemaker.exceptions import UnexpectedStatusException
+
+        sess = lab.sagemaker_session
+        sess.sagemaker_client.create_processing_job(
+            ProcessingJobName="connect-fast-job",
+            ProcessingResources={
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": "ml.m5.xlarge",
+                    "VolumeSizeInGB": 1,
+                }
+            },
+            AppSpecification={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/other:1"},
+            RoleArn=lab.role,
+        )
+        for wait in (
+            lambda: sess.wait_for_processing_job("connect-fast-job"),
+            lambda: sess.logs_for_processing_job("connect-fast-job", wait=True),
+        ):
+            start = time.monotonic()
+            with pytest.raises(UnexpectedStatusException, match="not supported by the mmlab"):
+                wait()
+            assert time.monotonic() - start < 2
+
+    def test_baseline_job_with_logs_returns_when_the_job_ends(self, lab, capsys):
+        from sagemaker.model_monitor import DatasetFormat, DefaultModelMonitor
+
+        sess = lab.sagemaker_session
+        lab.client("s3").put_object(
+            Bucket=lab.bucket, Key="connect/baseline.csv", Body=b"a,b\n1,x\n2,y\n3,x\n"
+        )
+        monitor = DefaultModelMonitor(role=lab.role, sagemaker_session=sess)
+        start = time.monotonic()
+        monitor.suggest_baseline(
+            baseline_dataset=f"s3://{lab.bucket}/connect/baseline.csv",
+            dataset_format=DatasetFormat.csv(header=True),
+            output_s3_uri=f"s3://{lab.bucket}/connect/baseline-results",
+            wait=True,
+            logs=True,
+        )
+        elapsed = time.monotonic() - start
+        assert elapsed < 8, f"suggest_baseline(wait=True, logs=True) took {elapsed:.1f} s"
+        # logs=True printed the job's log from the emulated CloudWatch Logs
+        assert (
+            "Completed: Job completed successfully with no violations." in capsys.readouterr().out
+        )
+        desc = sess.sagemaker_client.describe_processing_job(
+            ProcessingJobName=monitor.latest_baselining_job_name
+        )
+        assert desc["ProcessingJobStatus"] == "Completed"
+        stats = monitor.baseline_statistics().body_dict
+        assert stats["dataset"]["item_count"] == 3
+        assert [f["name"] for f in stats["features"]] == ["a", "b"]
+
+
+def test_moto_without_a_running_emulator_and_start_false_fails(tmp_path, monkeypatch):
+    monkeypatch.setenv("MMLAB_HOME", str(tmp_path))
+    with pytest.raises(lifecycle.EmulatorError, match="mmlab emulator start"):
+        aws.connect("moto", start=False)
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match="unknown backend 'aws'"):
+        aws.connect("aws")
+
+
+def test_live_after_moto_undoes_the_process_changes(tmp_path, monkeypatch):
+    """Live mode uses the ordinary credential chain: moto's environment and patches are undone."""
+    import sagemaker.session as sm_session
+
+    monkeypatch.setenv("MMLAB_HOME", str(tmp_path / "home"))
+    config = tmp_path / "aws-config"
+    config.write_text("[profile workshop]\nregion = eu-west-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_PROFILE", "workshop")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("SAGEMAKER_ROLE_ARN", "arn:aws:iam::111122223333:role/LabRole")
+    original_sts = sm_session.sts_regional_endpoint
+    default_before = boto3.DEFAULT_SESSION
+    try:
+        aws.connect("moto")
+        assert os.environ["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:")
+        assert sm_session.sts_regional_endpoint("us-east-1").startswith("http://127.0.0.1:")
+        assert "AWS_PROFILE" not in os.environ
+        live = aws.connect("live", region="eu-west-1")
+    finally:
+        aws._PATCHES.revert()
+        lifecycle.stop(timeout=5)
+    assert live.backend == "live" and live.endpoint_url is None and live.emulator is None
+    assert live.role == "arn:aws:iam::111122223333:role/LabRole"
+    assert "AWS_ENDPOINT_URL" not in os.environ
+    assert os.environ["AWS_PROFILE"] == "workshop"  # the user's own profile is back
+    assert live.boto_session.profile_name == "workshop"
+    assert boto3.DEFAULT_SESSION is default_before
+    assert sm_session.sts_regional_endpoint is original_sts
+    assert live.client("s3").meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
