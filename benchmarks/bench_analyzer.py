@@ -1,0 +1,317 @@
+"""Speed and memory of the analyzer on data of the lab's shape (69 features + 1 output).
+
+    python benchmarks/bench_analyzer.py                      # quick: 20,000 records
+    python benchmarks/bench_analyzer.py --sizes 100000,1000000
+
+For every size it generates, into a temporary folder, a header CSV (``Churn`` + 69 features, as
+the training file) and the same rows as data-capture JSONL (prediction first, 20,000 records a
+file in ``yyyy/mm/dd/HH`` folders), then measures each case in its own subprocess (records/s
+of the timed call and the process's peak RSS):
+
+* ``baseline``  — ``suggest_baseline()`` on the CSV;
+* ``monitor``   — ``run_monitoring()`` on the capture tree against that baseline;
+* ``floor``     — parse-only floor: read the JSONL with pyarrow, join output + input CSV
+  payloads, parse them into float64 columns; nothing else;
+* ``whylogs``   — whylogs profiling the same rows from a pandas DataFrame (needs
+  ``pip install .[bench]``; skipped with a note otherwise).
+
+Targets (one core): monitoring >= 125,000 records/s and within 1.5x of the floor; baseline
+>= 250,000 rows/s; peak RSS <= 1 GB at 10M records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+FILE_RECORDS = 20_000
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --------------------------------------------------------------------------------------------
+# Data generation (vectorised with pyarrow: a million rows in a few seconds)
+
+
+def _columns(n: int, seed: int):
+    """The 70 string columns of the lab's dataset shape, plus the prediction column."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+
+    def ints(lo, hi):
+        return pc.cast(pa.array(rng.integers(lo, hi + 1, n)), pa.string())
+
+    def tenths(lo, hi):
+        whole = pc.cast(pa.array(rng.integers(lo, hi, n)), pa.string())
+        digit = pc.cast(pa.array(rng.integers(0, 10, n)), pa.string())
+        return pc.binary_join_element_wise(whole, digit, ".")
+
+    def one_hot(k):
+        pick = rng.integers(0, k, n)
+        zero, one = pa.scalar("0"), pa.scalar("1")
+        return [pc.if_else(pa.array(pick == j), one, zero) for j in range(k)]
+
+    cols = [ints(0, 1), ints(1, 243), ints(0, 51), tenths(0, 350), ints(0, 165)]
+    cols += [tenths(31, 361), ints(12, 170), tenths(23, 395), ints(42, 175), tenths(0, 20)]
+    cols += [ints(0, 20), ints(0, 9)]
+    cols += one_hot(51) + one_hot(3) + one_hot(2) + one_hot(2)
+    prediction = pc.cast(pa.array(rng.random(n)), pa.string())
+    return cols, prediction
+
+
+def _write_lines(path: Path, lines) -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    joined = pc.binary_join(
+        pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(joined[0].as_buffer())
+        fh.write(b"\n")
+
+
+def generate(folder: Path, n: int, seed: int = 7) -> dict:
+    """Write ``train.csv`` and the capture tree ``capture/``; returns their paths."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cols, prediction = _columns(n, seed)
+    header = ["Churn", "Account Length", "VMail Message", "Day Mins", "Day Calls", "Eve Mins"]
+    header += ["Eve Calls", "Night Mins", "Night Calls", "Intl Mins", "Intl Calls"]
+    header += ["CustServ Calls"] + [f"State_{i:02d}" for i in range(51)]
+    header += ["Area Code_408", "Area Code_415", "Area Code_510", "Int'l Plan_no"]
+    header += ["Int'l Plan_yes", "VMail Plan_no", "VMail Plan_yes"]
+    rows = pc.binary_join_element_wise(*cols, ",")
+    csv_path = folder / "train.csv"
+    with open(csv_path, "wb") as fh:
+        fh.write((",".join(header) + "\n").encode())
+    with open(csv_path, "ab") as fh:
+        body = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), rows), "\n")
+        fh.write(body[0].as_buffer())
+        fh.write(b"\n")
+    inputs = pc.binary_join_element_wise(*cols[1:], ",")  # the endpoint gets no label
+    ids = pc.utf8_lpad(pc.cast(pa.array(range(n)), pa.string()), 12, "0")
+    lines = pc.binary_join_element_wise(
+        pa.scalar(
+            '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT",'
+            '"data":"'
+        ),
+        inputs,
+        pa.scalar(
+            '","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; '
+            'charset=utf-8","mode":"OUTPUT","data":"'
+        ),
+        prediction,
+        pa.scalar('","encoding":"CSV"}},"eventMetadata":{"eventId":"00000000-0000-4000-8000-'),
+        ids,
+        pa.scalar('","inferenceTime":"2024-01-01T00:00:00Z"},"eventVersion":"0"}'),
+        "",
+    )
+    capture = folder / "capture"
+    hour = capture / "ep" / "AllTraffic" / "2024" / "01" / "01" / "00"
+    for start in range(0, n, FILE_RECORDS):
+        part = lines.slice(start, FILE_RECORDS)
+        _write_lines(hour / f"{start // FILE_RECORDS:02d}-00-000-{start:010d}.jsonl", part)
+    return {"csv": str(csv_path), "capture": str(capture)}
+
+
+# --------------------------------------------------------------------------------------------
+# Cases (each runs in a fresh process)
+
+
+def _case_baseline(paths: dict) -> int:
+    from mmutils.analyzer import suggest_baseline
+
+    result = suggest_baseline(paths["csv"], output_dir=paths["baseline"])
+    return result.statistics["dataset"]["item_count"]
+
+
+def _case_monitor(paths: dict) -> int:
+    from mmutils.analyzer import run_monitoring
+
+    base = Path(paths["baseline"])
+    result = run_monitoring(
+        paths["capture"],
+        base / "statistics.json",
+        base / "constraints.json",
+        output_dir=paths["report"],
+    )
+    return result.item_count
+
+
+def _case_floor(paths: dict) -> int:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    import pyarrow.json as pajson
+
+    from mmutils.analyzer.capture_reader import _SCHEMA, list_capture_files
+
+    rows = 0
+    names = [f"f{i}" for i in range(70)]
+    for path in list_capture_files(paths["capture"]):
+        reader = pajson.open_json(
+            path,
+            read_options=pajson.ReadOptions(block_size=8 << 20, use_threads=False),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+        for batch in reader:
+            cap = batch.column(0)
+            out = cap.field("endpointOutput").field("data")
+            inp = cap.field("endpointInput").field("data")
+            joined = pc.binary_join_element_wise(out, inp, ",")
+            text = pc.binary_join(
+                pa.ListArray.from_arrays(pa.array([0, len(joined)], pa.int32()), joined), "\n"
+            )
+            table = pacsv.read_csv(
+                pa.BufferReader(text[0].as_buffer()),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.float64())
+                ),
+            )
+            rows += table.num_rows
+    return rows
+
+
+def _case_whylogs(paths: dict) -> int:
+    import pandas as pd
+    import whylogs as why
+
+    df = pd.read_csv(paths["csv"])
+    start = time.perf_counter()
+    why.log(pandas=df)
+    paths["_timed"] = time.perf_counter() - start  # profiling only, not the CSV read
+    return len(df)
+
+
+CASES = {
+    "baseline": _case_baseline,
+    "monitor": _case_monitor,
+    "floor": _case_floor,
+    "whylogs": _case_whylogs,
+}
+
+
+#: imported before the clock starts: the timings are for the work, not for loading modules
+PRELOAD = {
+    "baseline": ["mmutils.analyzer"],
+    "monitor": ["mmutils.analyzer"],
+    "floor": ["pyarrow.json", "pyarrow.csv", "pyarrow.compute", "mmutils.analyzer.capture_reader"],
+    "whylogs": ["pandas", "whylogs"],
+}
+
+
+def _child(case: str, paths_json: str) -> None:
+    import importlib
+
+    for module in PRELOAD[case]:
+        importlib.import_module(module)
+    paths = json.loads(paths_json)
+    start = time.perf_counter()
+    rows = CASES[case](paths)
+    seconds = paths.get("_timed", time.perf_counter() - start)
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": _peak_rss_mb()}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux's VmHWM belongs to the process image; ru_maxrss would
+    also count the parent's memory at fork time."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _measure(case: str, paths: dict) -> dict | None:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--run-case", case, "--paths", json.dumps(paths)],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+    )
+    if proc.returncode != 0:
+        print(f"  {case}: failed\n{proc.stderr.strip()[-2000:]}", file=sys.stderr)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _have_whylogs() -> bool:
+    proc = subprocess.run([sys.executable, "-c", "import whylogs"], capture_output=True)
+    return proc.returncode == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000", help="comma-separated record counts")
+    parser.add_argument("--run-case", help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--paths", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_case:
+        _child(args.run_case, args.paths)
+        return 0
+    if args.generate:
+        print(json.dumps(generate(Path(args.paths), args.generate)))
+        return 0
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
+    whylogs = _have_whylogs()
+    if not whylogs:
+        print("whylogs not installed: `pip install .[bench]` to add the whylogs comparison")
+    print(f"{'records':>10} {'case':<9} {'seconds':>8} {'records/s':>11} {'peak RSS MB':>12}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory(prefix="mmlab-bench-") as tmp:
+            folder = Path(tmp)
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, __file__, "--generate", str(n), "--paths", str(folder)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            paths = json.loads(proc.stdout.strip().splitlines()[-1])
+            gen = time.perf_counter() - t0
+            paths.update(baseline=str(folder / "baseline"), report=str(folder / "report"))
+            results = {}
+            for case in ("baseline", "monitor", "floor") + (("whylogs",) if whylogs else ()):
+                res = _measure(case, paths)
+                if res is None:
+                    continue
+                results[case] = res
+                rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
+                print(
+                    f"{n:>10,} {case:<9} {res['seconds']:>8.2f} {rate:>11,.0f} "
+                    f"{res['peak_mb']:>12,.0f}"
+                )
+            ratios = []
+            if "monitor" in results and "floor" in results:
+                ratios.append(
+                    f"monitor/floor = {results['monitor']['seconds'] / results['floor']['seconds']:.2f}x"
+                )
+            if "monitor" in results and "whylogs" in results:
+                ratios.append(
+                    f"monitor/whylogs = "
+                    f"{results['monitor']['seconds'] / results['whylogs']['seconds']:.2f}x"
+                )
+            print(f"{'':>10} (data generated in {gen:.1f}s) " + "  ".join(ratios))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

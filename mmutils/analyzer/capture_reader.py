@@ -1,0 +1,578 @@
+"""Read SageMaker data-capture JSONL (``sagemakerCaptureJson``) into chunks of string columns.
+
+A monitoring window is a folder tree of ``.jsonl`` files (``{endpoint}/{variant}/yyyy/mm/dd/HH/
+MM-SS-mmm-uuid.jsonl``), read in sorted listing order. Each capture record becomes one row (or
+one row per line of a multi-line CSV / JSON-Lines payload): for CSV the row is the
+``endpointOutput`` fields first, then the ``endpointInput`` fields (``output_columns_position``
+``START``, the service's default; ``END`` puts the output last). Rows carry no header, so columns
+are matched to the baseline's feature names by position (spec §A.4).
+
+Fast path (CSV payloads, the common case): pyarrow's JSON reader parses each file into struct
+columns; the output and input CSV strings are joined per record and the joined text is parsed
+by pyarrow's CSV reader as all-string columns. No Python loop runs per record. JSON / BASE64
+payloads, multi-line payloads and error reporting go through a precise per-line parser.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+from mmutils.analyzer.errors import AnalyzerError
+from mmutils.analyzer.jsonfmt import java_double
+
+INPUT = "endpointInput"
+OUTPUT = "endpointOutput"
+SHADOW = "ShadowExperiment"
+
+#: rows per yielded chunk (bounds memory; the profiler is vectorised per chunk)
+CHUNK_ROWS = 65_536
+#: bytes of JSONL pyarrow parses at a time
+BLOCK_SIZE = 8 << 20
+
+_EVENT = pa.struct(
+    [
+        ("observedContentType", pa.string()),
+        ("mode", pa.string()),
+        ("data", pa.string()),
+        ("encoding", pa.string()),
+    ]
+)
+#: only the fields the analyzer reads; everything else in a line is ignored
+_SCHEMA = pa.schema(
+    [
+        ("captureData", pa.struct([(INPUT, _EVENT), (OUTPUT, _EVENT)])),
+        ("eventMetadata", pa.struct([("invocationSource", pa.string())])),
+    ]
+)
+_HOUR_DIRS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
+
+
+def mismatch_message(input_encoding: str, output_encoding: str) -> str:
+    """The service's text for a record whose input and output encodings differ (spec §A.2)."""
+    return (
+        f"Encoding mismatch: Encoding is {input_encoding} for endpointInput, but Encoding is "
+        f"{output_encoding} for endpointOutput. We currently only support the same type of input "
+        "and output encoding at the moment."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Files of a window
+
+
+def _parse_time(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = value.strip().replace(" ", "")
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise AnalyzerError(f"Invalid analysis time {value!r}: expected ISO-8601") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def list_capture_files(
+    source: str | Path,
+    start_time: str | datetime | None = None,
+    end_time: str | datetime | None = None,
+) -> list[Path]:
+    """List the ``.jsonl`` files of a capture tree in sorted order, optionally for one window.
+
+    Args:
+        source: a ``.jsonl`` file or a folder holding capture files at any depth.
+        start_time: window start (ISO-8601, inclusive). Files in ``yyyy/mm/dd/HH`` folders
+            whose hour does not overlap ``[start_time, end_time)`` are skipped; files outside
+            such folders are always kept.
+        end_time: window end (ISO-8601, exclusive).
+
+    Returns:
+        The files, sorted by their path relative to ``source`` (the S3 listing order).
+    """
+    root = Path(source)
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise AnalyzerError(f"Dataset source not found: {root}")
+    files = sorted(
+        (p for p in root.rglob("*.jsonl") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    start, end = _parse_time(start_time), _parse_time(end_time)
+    if start is None and end is None:
+        return files
+    kept = []
+    for path in files:
+        match = _HOUR_DIRS.search(path.parent.as_posix())
+        if match:
+            hour = datetime(*map(int, match.groups()), tzinfo=UTC)
+            if (end is not None and hour >= end) or (
+                start is not None and hour + timedelta(hours=1) <= start
+            ):
+                continue
+        kept.append(path)
+    return kept
+
+
+# --------------------------------------------------------------------------------------------
+# The precise per-line parser (slow path; also locates errors found by the fast path)
+
+
+def iter_capture_records(files: Iterable[Path]) -> Iterator[tuple[Path, int, dict]]:
+    """Yield ``(file, line_number, record)`` for every non-blank line, shadow records skipped.
+
+    Raises:
+        AnalyzerError: a line is not UTF-8, not JSON, or not a JSON object (names file and line).
+    """
+    for path in files:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise AnalyzerError(
+                        f"Malformed capture record in {path} line {lineno}: not UTF-8 ({exc})"
+                    ) from None
+                except json.JSONDecodeError as exc:
+                    raise AnalyzerError(
+                        f"Malformed capture record in {path} line {lineno}: invalid JSON ({exc})"
+                    ) from None
+                if not isinstance(rec, dict):
+                    raise AnalyzerError(
+                        f"Malformed capture record in {path} line {lineno}: not a JSON object"
+                    )
+                meta = rec.get("eventMetadata")
+                if isinstance(meta, dict) and meta.get("invocationSource") == SHADOW:
+                    continue
+                yield path, lineno, rec
+
+
+def _csv_rows(text: str) -> list[list[str | None]]:
+    lines = text.rstrip("\r\n").split("\n")
+    return [[cell if cell != "" else None for cell in row] for row in csv.reader(lines)]
+
+
+def _flatten(value, out: list[str | None]) -> None:
+    # leaves in document order, as the strings Spark gives JSON values cast to string
+    if isinstance(value, dict):
+        for item in value.values():
+            _flatten(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _flatten(item, out)
+    elif value is None:
+        out.append(None)
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, float):
+        out.append(java_double(value))
+    else:
+        out.append(str(value))
+
+
+def _json_records(value) -> list:
+    # SageMaker's JSON convention: {"instances": [...]} / {"predictions": [...]} or a top-level
+    # list of objects/arrays holds one record per element; anything else is one record
+    if isinstance(value, dict) and len(value) == 1:
+        (inner,) = value.values()
+        if isinstance(inner, list) and inner and all(isinstance(v, dict | list) for v in inner):
+            return inner
+    if isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
+        return value
+    return [value]
+
+
+def _json_rows(text: str) -> list[list[str | None]]:
+    def load(s: str):
+        return json.loads(s)
+
+    stripped = text.strip()
+    if not stripped:
+        return [[]]
+    try:
+        values = _json_records(load(stripped))
+    except json.JSONDecodeError:
+        # JSON Lines payload: one record per line
+        values = [load(line) for line in stripped.splitlines() if line.strip()]
+    rows = []
+    for value in values:
+        row: list[str | None] = []
+        _flatten(value, row)
+        rows.append(row)
+    return rows
+
+
+def payload_rows(event: dict) -> list[list[str | None]]:
+    """Split one ``endpointInput`` / ``endpointOutput`` payload into rows of string cells."""
+    encoding = event.get("encoding")
+    data = event.get("data")
+    if not isinstance(data, str):
+        raise ValueError(f"{event.get('mode', 'payload')} has no string 'data' field")
+    if encoding == "CSV":
+        return _csv_rows(data)
+    if encoding == "JSON":
+        return _json_rows(data)
+    if encoding == "BASE64":
+        try:
+            text = base64.b64decode(data, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise ValueError(f"BASE64 data does not decode to UTF-8 text ({exc})") from None
+        ctype = (event.get("observedContentType") or "").lower()
+        if "csv" in ctype:
+            return _csv_rows(text)
+        try:
+            return _json_rows(text)
+        except json.JSONDecodeError:
+            return _csv_rows(text)
+    raise ValueError(f"unknown encoding {encoding!r} (expected CSV, JSON or BASE64)")
+
+
+def record_rows(rec: dict, parts: Sequence[str]) -> list[list[str | None]]:
+    """The rows one capture record contributes, its ``parts`` concatenated in order.
+
+    Raises:
+        AnalyzerError: the input and output encodings differ (the service's text).
+        ValueError: the record is not a data-capture record or a payload cannot be decoded.
+    """
+    cap = rec.get("captureData")
+    if not isinstance(cap, dict):
+        raise ValueError("not a data-capture record (no 'captureData' object)")
+    events = {name: cap.get(name) for name in (INPUT, OUTPUT)}
+    if isinstance(events[INPUT], dict) and isinstance(events[OUTPUT], dict):
+        enc_in, enc_out = events[INPUT].get("encoding"), events[OUTPUT].get("encoding")
+        if enc_in != enc_out:
+            raise AnalyzerError(mismatch_message(enc_in, enc_out))
+    pieces = [payload_rows(events[p]) for p in parts if isinstance(events.get(p), dict)]
+    if not pieces:
+        raise ValueError(f"record has none of {', '.join(parts)}")
+    counts = {len(p) for p in pieces}
+    if len(counts) > 1:
+        raise ValueError(
+            "payload row counts differ between "
+            + " and ".join(f"{p} ({len(r)} rows)" for p, r in zip(parts, pieces, strict=False))
+        )
+    return [sum(cells, []) for cells in zip(*pieces, strict=True)]
+
+
+# --------------------------------------------------------------------------------------------
+# The reader
+
+
+@dataclass
+class CaptureDataset:
+    """The rows of a capture window.
+
+    Attributes:
+        names: column names, by position: the given names, then ``_c{i}`` for extra columns.
+        chunks: iterator of ``pa.Table`` chunks of string columns named ``names``.
+        files: the capture files read, in order.
+    """
+
+    names: list[str]
+    chunks: Iterator[pa.Table]
+    files: list[Path] = field(default_factory=list)
+
+
+def _column_names(n: int, names: Sequence[str] | None) -> list[str]:
+    names = list(names or [])
+    return [names[i] if i < len(names) else f"_c{i}" for i in range(n)]
+
+
+@dataclass
+class _Segment:
+    """Consecutive records of one file: CSV lines ready to parse, or records for the precise path."""
+
+    path: Path
+    records: pa.StructArray  # the captureData structs
+    lines: pa.StringArray | None  # joined CSV rows (fast path) or None (precise path)
+
+    def slice(self, start: int, length: int | None = None) -> _Segment:
+        lines = None if self.lines is None else self.lines.slice(start, length)
+        return _Segment(self.path, self.records.slice(start, length), lines)
+
+
+class _Reader:
+    """Turns capture files into chunks of about ``chunk_rows`` rows.
+
+    Records are queued as segments; once ``chunk_rows`` records are queued they are converted
+    (one pyarrow CSV parse for consecutive fast segments) and yielded as one table. The first
+    row of the window fixes the column count.
+    """
+
+    def __init__(self, files, names, parts, chunk_rows, block_size):
+        self.files = files
+        self.names = names
+        self.parts = parts
+        self.chunk_rows = chunk_rows
+        self.block_size = block_size
+        self.ncols: int | None = None
+        self._queue: list[_Segment] = []
+        self._queued = 0
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        for path in self.files:
+            yield from self._file(path)
+        while self._queue:
+            yield self._take(self._queued)
+
+    @property
+    def output_names(self) -> list[str]:
+        return _column_names(self.ncols or 0, self.names)
+
+    # ---- per file
+    def _file(self, path: Path) -> Iterator[pa.Table]:
+        try:
+            reader = pajson.open_json(
+                path,
+                read_options=pajson.ReadOptions(block_size=self.block_size, use_threads=False),
+                parse_options=pajson.ParseOptions(
+                    explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
+                ),
+            )
+            for batch in reader:
+                self._batch(path, batch)
+                while self._queued >= self.chunk_rows:
+                    yield self._take(self.chunk_rows)
+        except pa.ArrowInvalid as exc:
+            if not _has_content(path):
+                return  # an empty file holds no records
+            self._locate(path, exc)
+
+    def _batch(self, path: Path, batch: pa.RecordBatch) -> None:
+        cap = batch.column(0)
+        if cap.null_count:
+            self._locate(path, ValueError("not a data-capture record"))
+        shadow = pc.fill_null(pc.equal(batch.column(1).field("invocationSource"), SHADOW), False)
+        if pc.any(shadow).as_py():
+            cap = cap.filter(pc.invert(shadow))
+        if len(cap) == 0:
+            return
+        self._queue.append(_Segment(path, cap, self._csv_lines(cap)))
+        self._queued += len(cap)
+
+    def _csv_lines(self, cap: pa.StructArray) -> pa.StringArray | None:
+        """The records' rows as CSV lines when every payload is single-row CSV, else None."""
+        events = {name: cap.field(name) for name in (INPUT, OUTPUT)}
+        encodings = {p: events[p].field("encoding") for p in (INPUT, OUTPUT)}
+        all_csv = {p: pc.all(pc.equal(encodings[p], "CSV")).as_py() for p in (INPUT, OUTPUT)}
+        if not (all_csv[INPUT] and all_csv[OUTPUT]):
+            differ = pc.fill_null(pc.not_equal(encodings[INPUT], encodings[OUTPUT]), False)
+            if pc.any(differ).as_py():
+                i = pc.index(differ, True).as_py()
+                raise AnalyzerError(
+                    mismatch_message(encodings[INPUT][i].as_py(), encodings[OUTPUT][i].as_py())
+                )
+        datas = []
+        for p in self.parts:
+            if events[p].null_count == len(cap):
+                continue  # not captured (e.g. CaptureMode Input only)
+            data = events[p].field("data")
+            if events[p].null_count or data.null_count or not all_csv[p]:
+                return None
+            # a trailing newline is not a row; ASCII trimming is byte-safe on UTF-8
+            datas.append(pc.ascii_rtrim(data, characters="\r\n"))
+        if not datas:
+            return None
+        return datas[0] if len(datas) == 1 else pc.binary_join_element_wise(*datas, ",")
+
+    # ---- assembling chunks
+    def _take(self, count: int) -> pa.Table:
+        """Convert the first ``count`` queued records into one table."""
+        taken: list[_Segment] = []
+        need = count
+        while need and self._queue:
+            seg = self._queue[0]
+            if len(seg.records) <= need:
+                taken.append(self._queue.pop(0))
+                need -= len(seg.records)
+            else:
+                taken.append(seg.slice(0, need))
+                self._queue[0] = seg.slice(need)
+                need = 0
+        self._queued -= count - need
+        tables: list[pa.Table] = []
+        run: list[_Segment] = []
+        for seg in taken:
+            if seg.lines is not None:
+                run.append(seg)
+                continue
+            if run:
+                tables.append(self._parse_lines(run))
+                run = []
+            tables.append(self._precise(seg))
+        if run:
+            tables.append(self._parse_lines(run))
+        tables = [t for t in tables if t.num_rows]
+        if len(tables) == 1:
+            return tables[0]
+        return pa.concat_tables(tables).combine_chunks() if tables else self._empty()
+
+    def _empty(self) -> pa.Table:
+        names = self.output_names
+        return pa.Table.from_arrays([pa.array([], pa.string()) for _ in names], names=names)
+
+    def _parse_lines(self, run: list[_Segment]) -> pa.Table:
+        lines = run[0].lines if len(run) == 1 else pa.concat_arrays([s.lines for s in run])
+        if self.ncols is None:
+            first = lines[0].as_py()
+            if "\n" in first or "\r" in first:
+                return self._precise_run(run)  # a multi-row first payload fixes the width
+            self.ncols = len(next(csv.reader([first])))
+        names = [f"f{i}" for i in range(self.ncols)]
+        text = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "\n"
+        )
+        try:
+            table = pacsv.read_csv(
+                pa.BufferReader(text[0].as_buffer()),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                parse_options=pacsv.ParseOptions(newlines_in_values=False),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
+        except pa.ArrowInvalid:
+            table = None  # ragged rows: the precise path names the line
+        if table is None or table.num_rows != len(lines):
+            # an embedded newline (multi-row payload) or a ragged row: redo these records
+            # precisely, which pairs multi-row payloads and reports bad lines
+            return self._precise_run(run)
+        return table.rename_columns(self.output_names)
+
+    def _precise_run(self, run: list[_Segment]) -> pa.Table:
+        parts = [self._precise(_Segment(s.path, s.records, None)) for s in run]
+        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+    def _precise(self, seg: _Segment) -> pa.Table:
+        rows: list[list[str | None]] = []
+        try:
+            records = seg.records.to_pylist()
+        except UnicodeDecodeError as exc:  # the JSON reader does not validate UTF-8
+            self._locate(seg.path, exc)
+        for rec in records:
+            try:
+                rows.extend(record_rows({"captureData": rec}, self.parts))
+            except ValueError as exc:
+                self._locate(seg.path, exc)
+        if not rows:
+            return self._empty()
+        if self.ncols is None:
+            self.ncols = len(rows[0])
+        if any(len(r) != self.ncols for r in rows):
+            self._scan(seg.path)
+            raise AnalyzerError(f"Inconsistent column count in {seg.path}")
+        cols = [pa.array([r[i] for r in rows], pa.string()) for i in range(self.ncols)]
+        return pa.Table.from_arrays(cols, names=self.output_names)
+
+    # ---- error location
+    def _scan(self, path: Path) -> None:
+        """Re-read ``path`` line by line and raise a precise error at the first bad line."""
+        for _, lineno, rec in iter_capture_records([path]):
+            try:
+                rows = record_rows(rec, self.parts)
+            except ValueError as exc:
+                raise AnalyzerError(
+                    f"Malformed capture record in {path} line {lineno}: {exc}"
+                ) from None
+            for row in rows:
+                if self.ncols is not None and len(row) != self.ncols:
+                    raise AnalyzerError(
+                        f"Inconsistent column count in {path} line {lineno}: the record has "
+                        f"{len(row)} columns, the first record of the window has {self.ncols}"
+                    )
+
+    def _locate(self, path: Path, exc: Exception) -> None:
+        self._scan(path)
+        raise AnalyzerError(f"Malformed capture file {path}: {exc}") from None
+
+
+def _has_content(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return any(line.strip() for line in fh)
+
+
+def capture_parts(
+    capture_index_names: Sequence[str] | None, output_columns_position: str
+) -> list[str]:
+    """Which payloads make a row, in column order (``START``: output first)."""
+    names = list(capture_index_names or [INPUT, OUTPUT])
+    unknown = [n for n in names if n not in (INPUT, OUTPUT)]
+    if unknown:
+        raise AnalyzerError(
+            f"Unsupported captureIndexNames {unknown}: use endpointInput, endpointOutput"
+        )
+    position = (output_columns_position or "START").upper()
+    if position not in ("START", "END"):
+        raise AnalyzerError(
+            f"Invalid output_columns_position {output_columns_position!r}: expected START or END"
+        )
+    order = [OUTPUT, INPUT] if position == "START" else [INPUT, OUTPUT]
+    return [p for p in order if p in names]
+
+
+def read_capture(
+    source: str | Path | Sequence[str | Path],
+    *,
+    names: Sequence[str] | None = None,
+    capture_index_names: Sequence[str] | None = None,
+    output_columns_position: str = "START",
+    start_time: str | datetime | None = None,
+    end_time: str | datetime | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    block_size: int = BLOCK_SIZE,
+) -> CaptureDataset:
+    """Read a capture window as chunks of string columns.
+
+    Args:
+        source: a capture folder tree, a ``.jsonl`` file, or a list of files (read in that order).
+        names: baseline feature names, matched by position; extra columns are named ``_c{i}``.
+        capture_index_names: payloads to use (default both ``endpointInput`` and ``endpointOutput``).
+        output_columns_position: ``START`` (output columns first, the default) or ``END``.
+        start_time: analysis window start; see :func:`list_capture_files`.
+        end_time: analysis window end.
+        chunk_rows: rows per chunk.
+        block_size: bytes of JSONL parsed at a time.
+
+    Returns:
+        A :class:`CaptureDataset`. Its ``names`` are known once the first row was read, so this
+        call reads ahead one chunk; a window without rows gives ``names == []`` and no chunks.
+
+    Raises:
+        AnalyzerError: malformed lines (file and line number), the encoding-mismatch error,
+            rows whose column count differs from the first row's.
+    """
+    if isinstance(source, str | Path):
+        files = list_capture_files(source, start_time, end_time)
+    else:
+        files = [Path(p) for p in source]
+    parts = capture_parts(capture_index_names, output_columns_position)
+    reader = _Reader(files, names, parts, chunk_rows, block_size)
+    it = iter(reader)
+    first = next(it, None)
+    if first is None:
+        return CaptureDataset([], iter(()), files)
+
+    def chunks() -> Iterator[pa.Table]:
+        yield first
+        yield from it
+
+    return CaptureDataset(list(first.column_names), chunks(), files)

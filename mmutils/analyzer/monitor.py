@@ -1,0 +1,490 @@
+"""``run_monitoring()``: one monitoring execution as a Python call (spec §D).
+
+A window of data (capture JSONL tree, CSV, JSON lines, a DataFrame or an Arrow table) is
+profiled like a baseline, then checked against the baseline's statistics and constraints.
+
+Outputs (when ``output_dir`` is given), written only once everything succeeded — each file
+goes to a temporary name first and is renamed into place, so a failed run leaves no
+complete-looking output:
+
+* ``statistics.json`` — the window's statistics;
+* ``constraints.json`` — the baseline constraints the window was checked against, re-serialised
+  in the container's format. (Which file the service writes here is not observed; a copy of the
+  constraints used is what a reader of the report needs.);
+* ``constraint_violations.json`` — ``{"violations": [...]}``, in feature order;
+* CloudWatch metric records in ``metrics_dir`` when ``publish_cloudwatch_metrics`` is on.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mmutils.analyzer import capture_reader, checks, metrics, scripts
+from mmutils.analyzer.errors import AnalyzerError, NoDataError
+from mmutils.analyzer.jsonfmt import dumps, java_double
+from mmutils.analyzer.profile import Profiler
+
+CAPTURE = "sagemakerCaptureJson"
+FORMAT_ALIASES = {
+    "capture": CAPTURE,
+    "sagemakercapturejson": CAPTURE,
+    "sagemakermergejson": "sagemakerMergeJson",
+    "csv": "csv",
+    "json": "json",
+    "jsonl": "json",
+    "parquet": "parquet",
+}
+
+STATISTICS = "statistics.json"
+CONSTRAINTS = "constraints.json"
+VIOLATIONS = "constraint_violations.json"
+
+
+# --------------------------------------------------------------------------------------------
+# Inputs
+
+
+def load_document(source: str | Path | Mapping | None, what: str) -> dict | None:
+    """A JSON document given as a dict or a path (``what`` names it in errors)."""
+    if source is None:
+        return None
+    if isinstance(source, Mapping):
+        return dict(source)
+    path = Path(source)
+    if not path.is_file():
+        raise AnalyzerError(f"{what} file not found: {path}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AnalyzerError(f"{what} file {path} is not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
+        raise AnalyzerError(f"{what} file {path} has no 'features' list")
+    return doc
+
+
+def resolve_format(dataset_format: str | Mapping | None, data: Any = None) -> tuple[str, dict]:
+    """Normalise a ``dataset_format`` into ``(kind, options)``.
+
+    Args:
+        dataset_format: the container's JSON form (``{"csv": {"header": true}}``,
+            ``{"sagemakerCaptureJson": {"captureIndexNames": [...]}}``, ``{"json": {"lines":
+            true}}``), a JSON string of it, a short name (``capture``, ``csv``, ``json``), or
+            None to guess from ``data`` (folders and ``.jsonl`` files are capture, ``.csv``
+            files CSV with a header).
+        data: the dataset, for guessing.
+
+    Raises:
+        AnalyzerError: unknown or unsupported format.
+    """
+    if isinstance(dataset_format, str) and dataset_format.strip().startswith("{"):
+        try:
+            dataset_format = json.loads(dataset_format)
+        except json.JSONDecodeError as exc:
+            raise AnalyzerError(f"dataset_format is not valid JSON: {exc}") from None
+    if dataset_format is None:
+        return _guess_format(data)
+    if isinstance(dataset_format, str):
+        kind, options = dataset_format, {}
+    elif isinstance(dataset_format, Mapping) and len(dataset_format) == 1:
+        ((kind, options),) = dataset_format.items()
+        options = dict(options or {})
+    else:
+        raise AnalyzerError(f"Invalid dataset_format {dataset_format!r}: expected one format key")
+    canonical = FORMAT_ALIASES.get(str(kind).lower())
+    if canonical in (None, "parquet", "sagemakerMergeJson"):
+        raise AnalyzerError(
+            f"Unsupported dataset_format {kind!r}: expected sagemakerCaptureJson, csv or json"
+        )
+    return canonical, options
+
+
+def _guess_format(data: Any) -> tuple[str, dict]:
+    if isinstance(data, str | Path):
+        path = Path(data)
+        if path.is_dir() or path.suffix == ".jsonl":
+            return CAPTURE, {}
+        if path.suffix == ".csv":
+            return "csv", {"header": True}
+        if path.suffix == ".json":
+            return "json", {"lines": True}
+        raise AnalyzerError(f"Cannot tell the dataset format of {path}; pass dataset_format")
+    return "table", {}
+
+
+def _truthy(value) -> bool:
+    return str(value).lower() in ("true", "1", "yes")
+
+
+@dataclass
+class _Dataset:
+    names: list[str]
+    chunks: Iterator[pa.Table]
+
+
+def _positional(names: Sequence[str], baseline_names: Sequence[str]) -> list[str]:
+    return [baseline_names[i] if i < len(baseline_names) else f"_c{i}" for i in range(len(names))]
+
+
+def _renamed(chunks: Iterator[pa.Table], names: list[str]) -> Iterator[pa.Table]:
+    for chunk in chunks:
+        yield chunk.rename_columns(names)
+
+
+def open_dataset(
+    data: Any,
+    kind: str,
+    options: Mapping,
+    baseline_names: Sequence[str] = (),
+    *,
+    start_time=None,
+    end_time=None,
+    preprocessor: scripts.RecordPreprocessor | None = None,
+) -> _Dataset:
+    """Open ``data`` as chunks of string columns, named for the baseline where it has no header.
+
+    Rows without a header (capture, header-less CSV, pre-processor output) are matched to
+    ``baseline_names`` by position; extra columns are named ``_c{i}``.
+    """
+    if kind == "table":
+        return _table_dataset(data)
+    if preprocessor is not None:
+        scripts.check_preprocessor_format(kind)
+        rows = _preprocessed_rows(data, kind, options, preprocessor, start_time, end_time)
+        keys, chunks = scripts.rows_to_chunks(rows)
+        names = _positional(keys, baseline_names)
+        return _Dataset(names, _renamed(chunks, names))
+    if kind == CAPTURE:
+        ds = capture_reader.read_capture(
+            data,
+            names=baseline_names,
+            capture_index_names=options.get("captureIndexNames")
+            or options.get("capture_index_names"),
+            output_columns_position=options.get("output_columns_position", "START"),
+            start_time=start_time,
+            end_time=end_time,
+        )
+        return _Dataset(ds.names, ds.chunks)
+    from mmutils.analyzer import readers  # the other dataset readers
+
+    path = Path(data)
+    if kind == "csv":
+        header = _truthy(options.get("header", False))
+        names, chunks = readers.read_csv(path, header=header)
+    else:
+        names, chunks = readers.read_json_lines(path)
+        header = True
+    names = list(names)
+    if not header:
+        new = _positional(names, baseline_names)
+        return _Dataset(new, _renamed(chunks, new))
+    return _Dataset(names, chunks)
+
+
+def _preprocessed_rows(data, kind, options, preprocessor, start_time, end_time):
+    if kind == CAPTURE:
+        files = (
+            capture_reader.list_capture_files(data, start_time, end_time)
+            if isinstance(data, str | Path)
+            else [Path(p) for p in data]
+        )
+        for _, _, record in capture_reader.iter_capture_records(files):
+            yield from preprocessor(scripts.CapturedData(record))
+        return
+    path = Path(data)
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            line = line.rstrip("\r\n")
+            if not line or (kind == "csv" and lineno == 1 and _truthy(options.get("header"))):
+                continue
+            if kind == "csv":
+                yield from preprocessor(line)
+            else:
+                try:
+                    yield from preprocessor(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise AnalyzerError(f"Malformed JSON in {path} line {lineno}: {exc}") from None
+
+
+def _table_dataset(data: Any) -> _Dataset:
+    """A DataFrame (cells as ``DataFrame.to_csv`` prints them) or an Arrow table."""
+    if isinstance(data, pa.Table):
+        cols = []
+        for col in data.columns:
+            if pa.types.is_floating(col.type):
+                # Java's Double.toString keeps "1.0" (Arrow's cast to string would print "1")
+                col = pa.array(
+                    [None if v is None or v != v else java_double(v) for v in col.to_pylist()],
+                    pa.string(),
+                )
+            elif not pa.types.is_string(col.type):
+                col = pc.cast(col, pa.string())
+            cols.append(col)
+        table = pa.table(cols, names=[str(n) for n in data.column_names])
+        return _Dataset(list(table.column_names), iter([table]))
+    import pandas as pd
+
+    from mmutils.analyzer.baseline import dataframe_chunks
+
+    if not isinstance(data, pd.DataFrame):
+        raise AnalyzerError(
+            f"Unsupported data of type {type(data).__name__}: give a path, a pandas DataFrame "
+            "or a pyarrow Table"
+        )
+    names, chunks = dataframe_chunks(data)
+    return _Dataset(names, chunks)
+
+
+# --------------------------------------------------------------------------------------------
+# Result
+
+
+def exit_message(violations: Sequence) -> str:
+    """The job's ExitMessage for a successful analysis (spec §D.4)."""
+    if not violations:
+        return "Completed: Job completed successfully with no violations."
+    return f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
+
+
+@dataclass
+class MonitoringResult:
+    """What one monitoring execution produced.
+
+    Attributes:
+        statistics: the window's statistics.json document.
+        constraints: the constraints the window was checked against (written as constraints.json).
+        violations: the ``violations`` list of constraint_violations.json.
+        drift: drift distance per compared feature.
+        metric_records: CloudWatch datums (empty when metrics are not published).
+        exit_message: the job's ExitMessage.
+        output_dir: where the files went (None if not written).
+        files: the files written.
+    """
+
+    statistics: dict
+    constraints: dict
+    violations: list[dict]
+    drift: dict[str, float] = field(default_factory=dict)
+    metric_records: list[dict] = field(default_factory=list)
+    exit_message: str = ""
+    output_dir: Path | None = None
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``Completed`` or ``CompletedWithViolations``."""
+        return "CompletedWithViolations" if self.violations else "Completed"
+
+    @property
+    def item_count(self) -> int:
+        """Records analysed."""
+        return int(self.statistics.get("dataset", {}).get("item_count", 0))
+
+    @property
+    def constraint_violations(self) -> dict:
+        """The constraint_violations.json document."""
+        return {"violations": self.violations}
+
+    def counts_by_check(self) -> dict[str, int]:
+        """Violations per ``constraint_check_type``, most frequent first."""
+        return dict(Counter(v["constraint_check_type"] for v in self.violations).most_common())
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.status}: {self.item_count} records, {len(self.statistics.get('features', []))}"
+            f" features, {len(self.violations)} violations",
+        ]
+        for check, count in self.counts_by_check().items():
+            lines.append(f"  {check}: {count}")
+        for v in self.violations[:5]:
+            lines.append(
+                f"  - {v['feature_name']} [{v['constraint_check_type']}] {v['description']}"
+            )
+        if len(self.violations) > 5:
+            lines.append(f"  … and {len(self.violations) - 5} more")
+        if self.output_dir is not None:
+            lines.append(f"  outputs: {self.output_dir}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        rows = "".join(
+            f"<tr><td>{esc(v['feature_name'])}</td><td>{esc(v['constraint_check_type'])}</td>"
+            f"<td>{esc(v['description'])}</td></tr>"
+            for v in self.violations[:50]
+        )
+        more = f"<p>… and {len(self.violations) - 50} more</p>" if len(self.violations) > 50 else ""
+        table = (
+            "<table><thead><tr><th>feature</th><th>check</th><th>description</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            if self.violations
+            else ""
+        )
+        return (
+            f"<div><strong>{esc(self.status)}</strong>: {self.item_count} records, "
+            f"{len(self.violations)} violations<br><code>{esc(self.exit_message)}</code>"
+            f"{table}{more}</div>"
+        )
+
+
+def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> list[Path]:
+    """Write JSON documents in the container's format; each via a temporary name + rename."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for name, doc in documents.items():
+        tmp = out / f".{name}.tmp-{os.getpid()}"
+        tmp.write_text(dumps(doc), encoding="utf-8")
+        staged.append((tmp, out / name))
+    for tmp, final in staged:
+        tmp.replace(final)
+    return [final for _, final in staged]
+
+
+# --------------------------------------------------------------------------------------------
+# The execution
+
+
+def _domain_values(constraints: Mapping) -> dict[str, pa.Array]:
+    found = {}
+    for feature in constraints.get("features", []):
+        domains = (feature.get("string_constraints") or {}).get("domains")
+        if domains:
+            found[feature["name"]] = pa.array([str(d) for d in domains], pa.string())
+    return found
+
+
+def run_monitoring(
+    data: Any,
+    baseline_statistics: str | Path | Mapping | None,
+    baseline_constraints: str | Path | Mapping,
+    *,
+    dataset_format: str | Mapping | None = None,
+    output_dir: str | Path | None = None,
+    start_time: str | datetime | None = None,
+    end_time: str | datetime | None = None,
+    record_preprocessor_script: str | Path | None = None,
+    publish_cloudwatch_metrics: bool | str = False,
+    metrics_dir: str | Path | None = None,
+    endpoint_name: str | None = None,
+    schedule_name: str | None = None,
+    metric_time: str | datetime | None = None,
+) -> MonitoringResult:
+    """Analyse a window of data against a baseline, like a scheduled monitoring execution.
+
+    Args:
+        data: capture folder tree or ``.jsonl`` file, CSV / JSON-lines file, a list of capture
+            files, a pandas DataFrame or a pyarrow Table.
+        baseline_statistics: the baseline statistics.json (path or dict); needed for drift.
+        baseline_constraints: the baseline constraints.json (path or dict).
+        dataset_format: see :func:`resolve_format`; guessed from ``data`` when None.
+        output_dir: where to write statistics.json, constraints.json and
+            constraint_violations.json (nothing is written when None).
+        start_time: analysis window start (selects ``yyyy/mm/dd/HH`` capture folders).
+        end_time: analysis window end; also the metrics' timestamp.
+        record_preprocessor_script: a ``.py`` with ``preprocess_handler`` run on every record.
+        publish_cloudwatch_metrics: write CloudWatch metric records (``True`` / ``"Enabled"``).
+        metrics_dir: where the metric records go (default ``{output_dir}/metrics``).
+        endpoint_name: metric dimension ``Endpoint``.
+        schedule_name: metric dimension ``MonitoringSchedule``.
+        metric_time: the metrics' timestamp (default ``end_time``).
+
+    Returns:
+        A :class:`MonitoringResult`.
+
+    Raises:
+        NoDataError: the window holds no records (``Job inputs had no data``).
+        AnalyzerError: unreadable inputs, with the file / line / feature named.
+    """
+    constraints = load_document(baseline_constraints, "Baseline constraints")
+    if constraints is None:
+        raise AnalyzerError("Baseline constraints are required for a monitoring execution")
+    base_stats = load_document(baseline_statistics, "Baseline statistics")
+    baseline_names = [f["name"] for f in constraints["features"]]
+    kind, options = resolve_format(dataset_format, data)
+    preprocessor = (
+        scripts.RecordPreprocessor(record_preprocessor_script)
+        if record_preprocessor_script
+        else None
+    )
+    dataset = open_dataset(
+        data,
+        kind,
+        options,
+        baseline_names,
+        start_time=start_time,
+        end_time=end_time,
+        preprocessor=preprocessor,
+    )
+    names = list(dataset.names)
+    domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
+    in_domain = dict.fromkeys(domains, 0)
+    profiler = Profiler(names)
+    for chunk in dataset.chunks:
+        profiler.update(chunk)
+        for name, values in domains.items():
+            in_domain[name] += int(
+                pc.sum(pc.is_in(chunk.column(name), value_set=values)).as_py() or 0
+            )
+    if profiler.item_count == 0:
+        raise NoDataError()
+    statistics = profiler.result()
+    counts = {}
+    for j, name in enumerate(names):
+        tc = profiler.type_counts(j)
+        counts[name] = checks.FeatureCounts(
+            types={
+                "Integral": tc.integral,
+                "Fractional": tc.fractional,
+                "Boolean": tc.boolean,
+                "String": tc.string,
+                "Unknown": tc.unknown,
+            },
+            in_domain=in_domain.get(name),
+        )
+    report = checks.run_checks(base_stats, constraints, statistics, counts, names)
+    message = exit_message(report.violations)
+    records: list[dict] = []
+    if publish_cloudwatch_metrics is True or str(publish_cloudwatch_metrics).lower() == "enabled":
+        records = metrics.metric_records(
+            statistics,
+            report.drift,
+            constraints,
+            endpoint_name=endpoint_name,
+            schedule_name=schedule_name,
+            timestamp=metric_time or end_time,
+        )
+    result = MonitoringResult(
+        statistics=statistics,
+        constraints=constraints,
+        violations=report.violations,
+        drift=report.drift,
+        metric_records=records,
+        exit_message=message,
+    )
+    if output_dir is not None:
+        result.output_dir = Path(output_dir)
+        result.files = write_documents(
+            output_dir,
+            {
+                STATISTICS: statistics,
+                CONSTRAINTS: constraints,
+                VIOLATIONS: result.constraint_violations,
+            },
+        )
+    if records and (metrics_dir is not None or output_dir is not None):
+        target = Path(metrics_dir) if metrics_dir is not None else Path(output_dir) / "metrics"
+        written = metrics.write_metrics(target, records)
+        if written:
+            result.files.append(written)
+    return result
