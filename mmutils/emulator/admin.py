@@ -1,0 +1,152 @@
+"""The ``/moto-api/mmlab/*`` admin routes (JSON over HTTP on the emulator's own port).
+
+- ``GET  /moto-api/mmlab/health`` → ``{"service": "mmlab-emulator", "pid", "version", "moto"}``
+- ``GET  /moto-api/mmlab/clock`` → ``{"now", "mode"}``
+- ``POST /moto-api/mmlab/clock`` ``{"set": ISO}`` | ``{"advance": seconds}`` |
+  ``{"to_next_hour": true}`` | ``{"mode": "real"}`` → moves the clock, runs every monitoring
+  execution that fell due (in order) and answers ``{"now", "mode", "executions": [...]}``
+- ``POST /moto-api/mmlab/flush`` → writes buffered capture records to S3
+- ``POST /moto-api/mmlab/seed`` ``{"seed": int}`` → deterministic ids from here on
+- ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+import moto
+import moto.moto_api._internal.urls as api_urls
+
+from mmutils import __version__
+from mmutils.emulator.clock import CLOCK
+from mmutils.emulator.state import STATE
+
+PREFIX = "/moto-api/mmlab"
+SERVICE_NAME = "mmlab-emulator"
+
+# clock changes and the executions they trigger are serialised: two clients advancing at once
+# must not run the same execution twice
+_clock_lock = threading.Lock()
+
+
+def _reply(status: int, doc: dict) -> tuple[int, dict, str]:
+    return status, {"Content-Type": "application/json"}, json.dumps(doc)
+
+
+def _error(status: int, message: str) -> tuple[int, dict, str]:
+    return _reply(status, {"error": message})
+
+
+def _json_body(request: Any) -> dict:
+    raw = request.get_data() or b"{}"
+    doc = json.loads(raw)
+    if not isinstance(doc, dict):
+        raise ValueError("the request body must be a JSON object")
+    return doc
+
+
+def health(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``GET /moto-api/mmlab/health``."""
+    return _reply(
+        200,
+        {
+            "service": SERVICE_NAME,
+            "pid": os.getpid(),
+            "version": __version__,
+            "moto": moto.__version__,
+        },
+    )
+
+
+def apply_clock_command(doc: dict) -> dict:
+    """Apply one clock command (see the module docstring) and run the executions that fell due.
+
+    Raises:
+        ValueError: the command is not one of the four forms, or its value is invalid.
+    """
+    # holding STATE.lock keeps the background scheduler from running these executions first
+    with _clock_lock, STATE.lock:
+        if "set" in doc:
+            CLOCK.set(str(doc["set"]))
+        elif "advance" in doc:
+            try:
+                seconds = float(doc["advance"])
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"advance needs a number of seconds, got {doc['advance']!r}"
+                ) from exc
+            CLOCK.advance(seconds)
+        elif doc.get("to_next_hour"):
+            CLOCK.to_next_hour()
+        elif doc.get("mode") == "real":
+            CLOCK.real()
+        elif "mode" in doc and doc["mode"] != "manual":
+            raise ValueError(f"unknown clock mode {doc['mode']!r} (use 'real')")
+        elif not doc.get("mode"):
+            raise ValueError(
+                'expected one of {"set": ISO}, {"advance": seconds}, {"to_next_hour": true}, '
+                '{"mode": "real"}'
+            )
+        executions = STATE.run_due()
+        return {**CLOCK.snapshot(), "executions": executions}
+
+
+def clock(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``GET``/``POST /moto-api/mmlab/clock``."""
+    if request.method == "GET":
+        return _reply(200, CLOCK.snapshot())
+    try:
+        return _reply(200, apply_clock_command(_json_body(request)))
+    except ValueError as exc:
+        return _error(400, str(exc))
+
+
+def flush(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``POST /moto-api/mmlab/flush``."""
+    if request.method != "POST":
+        return _error(405, "POST to flush")
+    STATE.flush()
+    return _reply(200, {"flushed": True})
+
+
+def seed(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """``POST /moto-api/mmlab/seed`` ``{"seed": int}``."""
+    if request.method != "POST":
+        return _error(405, "POST a seed")
+    try:
+        value = _json_body(request).get("seed")
+        STATE.seed(int(value))
+    except (TypeError, ValueError) as exc:
+        return _error(400, f"seed needs an integer: {exc}")
+    return _reply(200, {"seed": STATE.ids.seed_value})
+
+
+_moto_reset = api_urls.response_instance.reset_response
+
+
+def reset(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+    """moto's ``POST /moto-api/reset``, preceded by clearing the lab's own state."""
+    if request.method == "POST":
+        with _clock_lock, STATE.lock:
+            STATE.reset()
+            return _moto_reset(request, full_url, headers)
+    return _moto_reset(request, full_url, headers)
+
+
+ROUTES = {"health": health, "clock": clock, "flush": flush, "seed": seed}
+
+
+def install() -> None:
+    """Register the routes in moto's ``moto_api`` URL table (before the server app is built)."""
+    paths = api_urls.url_paths
+    if "{0}/moto-api/reset" not in paths:
+        raise RuntimeError(
+            f"moto {moto.__version__}: moto_api url_paths has no /moto-api/reset; "
+            "mmlab needs moto==5.2.5"
+        )
+    for name, handler in ROUTES.items():
+        paths["{0}" + f"{PREFIX}/{name}"] = handler
+    paths["{0}/moto-api/reset"] = reset

@@ -1,0 +1,441 @@
+"""Processing runtime: run the Model Monitor analyzer for a processing job, like the service.
+
+For a job whose image is the model-monitor analyzer (``…/sagemaker-model-monitor-analyzer``):
+
+1. make a job folder ``{state_dir}/jobs/{job}`` that stands in for the container's ``/opt/ml``;
+2. download each ``ProcessingInput``'s S3 prefix from moto's S3 into
+   ``jobdir/<LocalPath minus /opt/ml/>``; write ``config/processingjobconfig.json`` and
+   ``config/resourceconfig.json``;
+3. run ``python -m mmutils.analyzer`` (``$MMLAB_ANALYZER_MODULE`` overrides the module) with the
+   job's ``Environment`` plus ``MMLAB_OPT_ML=jobdir``; its output lines go to CloudWatch Logs,
+   group ``/aws/sagemaker/ProcessingJobs``, stream ``{job}/algo-1-{epoch}`` (what the SDK's
+   ``logs_for_processing_job`` reads);
+4. upload every output folder to its S3 URI; put the metric records of
+   ``output/metrics/cloudwatch/`` into CloudWatch when ``publish_cloudwatch_metrics`` is
+   ``Enabled``;
+5. set ``Completed`` (``ExitMessage`` = ``output/message``) or ``Failed`` (``FailureReason``).
+
+Jobs of any other image fail at once with a clear ``FailureReason``. Jobs created over the API
+run on a worker thread; the scheduler runs its executions synchronously with :meth:`run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from moto.sagemaker.models import sagemaker_backends
+
+import mmutils
+from mmutils.emulator import s3io
+from mmutils.emulator.fidelity import finish_processing_job
+from mmutils.emulator.state import STATE
+
+ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
+ANALYZER_MODULE_ENV = "MMLAB_ANALYZER_MODULE"
+DEFAULT_ANALYZER_MODULE = "mmutils.analyzer"
+LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+OPT_ML = "/opt/ml/"
+METRICS_DIR = "/opt/ml/output/metrics/cloudwatch"
+ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
+BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
+DEFAULT_MAX_RUNTIME = 24 * 3600
+
+
+class JobFailed(Exception):
+    """The job fails with this FailureReason."""
+
+
+def is_analyzer(image: str) -> bool:
+    """Whether an image URI is the Model Monitor analyzer (any account/region/tag)."""
+    repo = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    return repo == ANALYZER_IMAGE
+
+
+def local_dir(jobdir: Path, container_path: str) -> Path:
+    """Where a container path under ``/opt/ml/`` lives in the job folder.
+
+    Raises:
+        JobFailed: the path is not under ``/opt/ml/`` or escapes it.
+    """
+    if not container_path or not container_path.startswith(OPT_ML):
+        raise JobFailed(
+            f"ClientError: LocalPath {container_path!r} must be an absolute path under "
+            "/opt/ml/processing"
+        )
+    target = (jobdir / container_path[len(OPT_ML) :]).resolve()
+    if jobdir.resolve() not in target.parents and target != jobdir.resolve():
+        raise JobFailed(f"ClientError: LocalPath {container_path!r} leaves /opt/ml")
+    return target
+
+
+def relative_key(prefix: str, key: str) -> str:
+    """The path of an object under an S3Prefix input (as the service lays it out)."""
+    if key == prefix:
+        return key.rsplit("/", 1)[-1]
+    rest = key[len(prefix) :]
+    if prefix.endswith("/") or rest.startswith("/"):
+        return rest.lstrip("/")
+    return key.rsplit("/", 1)[-1]  # a sibling that merely shares the prefix
+
+
+def no_objects_reason(uri: str, region: str, role: str | None) -> str:
+    """FailureReason of an input whose S3 prefix holds nothing."""
+    bucket = uri[5:].split("/", 1)[0]
+    return (
+        f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. '
+        f"Please ensure that the bucket exists in the selected region ({region}), that objects "
+        f'exist under that S3 prefix, and that the role "{role}" has "s3:ListBucket" '
+        f'permissions on bucket "{bucket}".'
+    )
+
+
+def download_input(account: str, region: str, role: str | None, item: dict, jobdir: Path) -> int:
+    """Download one ProcessingInput; returns the number of files.
+
+    Raises:
+        JobFailed: unsupported input kind, bad path, or nothing under the S3 prefix.
+    """
+    if item.get("AppManaged"):
+        return 0
+    spec = item.get("S3Input")
+    if not spec:
+        raise JobFailed(
+            f"ClientError: input {item.get('InputName')!r}: only S3Input is supported by the "
+            "mmlab emulator"
+        )
+    if spec.get("S3DataType", "S3Prefix") != "S3Prefix":
+        raise JobFailed(
+            f"ClientError: input {item.get('InputName')!r}: S3DataType "
+            f"{spec.get('S3DataType')} is not supported by the mmlab emulator (use S3Prefix)"
+        )
+    uri = spec["S3Uri"]
+    target = local_dir(jobdir, spec["LocalPath"])
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        bucket, prefix = s3io.split_uri(uri)
+        keys = s3io.list_keys(account, bucket, prefix)
+    except Exception:  # noqa: BLE001 - a missing bucket reads as "no objects", as on AWS
+        keys = []
+    keys = [k for k in keys if not k.endswith("/")]
+    if not keys:
+        raise JobFailed(no_objects_reason(uri, region, role))
+    for key in keys:
+        path = (target / relative_key(prefix, key)).resolve()
+        if target.resolve() not in path.parents:
+            raise JobFailed(f"ClientError: object key {key!r} leaves LocalPath")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(s3io.get_bytes(account, bucket, key))
+    return len(keys)
+
+
+def upload_output(account: str, item: dict, jobdir: Path) -> int:
+    """Upload one ProcessingOutput folder; returns the number of files.
+
+    Raises:
+        JobFailed: the destination bucket does not exist.
+    """
+    spec = item.get("S3Output")
+    if not spec or item.get("AppManaged"):
+        return 0
+    source = local_dir(jobdir, spec["LocalPath"])
+    if not source.is_dir():
+        return 0
+    bucket, prefix = s3io.split_uri(spec["S3Uri"])
+    count = 0
+    for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        key = s3io.join(prefix, path.relative_to(source).as_posix())
+        try:
+            s3io.put_bytes(account, bucket, key, path.read_bytes())
+        except Exception as exc:  # noqa: BLE001 - e.g. the bucket does not exist
+            raise JobFailed(
+                f"ClientError: Failed to upload output {item.get('OutputName')!r} to "
+                f"{spec['S3Uri']}: {exc}"
+            ) from exc
+        count += 1
+    return count
+
+
+def job_request(job) -> dict:
+    """The job as ``processingjobconfig.json`` holds it (the create request, plus the ARN)."""
+    doc = job.response_object
+    keep = (
+        "ProcessingJobArn",
+        "ProcessingJobName",
+        "ProcessingInputs",
+        "ProcessingOutputConfig",
+        "ProcessingResources",
+        "StoppingCondition",
+        "AppSpecification",
+        "Environment",
+        "NetworkConfig",
+        "RoleArn",
+    )
+    return {k: doc[k] for k in keep if doc.get(k) is not None}
+
+
+def analyzer_env(job_env: dict, jobdir: Path) -> dict:
+    """Environment of the analyzer process: ours minus AWS settings, plus the job's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({str(k): str(v) for k, v in (job_env or {}).items()})
+    env["MMLAB_OPT_ML"] = str(jobdir)
+    env["PYTHONUNBUFFERED"] = "1"
+    root = str(Path(mmutils.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    return env
+
+
+def read_metric_records(directory: Path) -> list[dict]:
+    """CloudWatch metric records written by the analyzer (JSON lines or JSON arrays).
+
+    Raises:
+        JobFailed: a record is not JSON (names the file and line).
+    """
+    records: list[dict] = []
+    if not directory.is_dir():
+        return records
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        text = path.read_text(encoding="utf-8").strip()
+        if not text:
+            continue
+        if text.startswith("["):
+            chunks = [(1, text)]
+        else:
+            chunks = [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+        for number, chunk in chunks:
+            try:
+                doc = json.loads(chunk)
+            except json.JSONDecodeError as exc:
+                raise JobFailed(
+                    f"InternalServerError: metric file {path.name} line {number} is not JSON: {exc}"
+                ) from exc
+            records.extend(doc if isinstance(doc, list) else [doc])
+    return records
+
+
+def _metric_datum(record: dict) -> dict:
+    datum = dict(record)
+    stamp = datum.get("Timestamp")
+    if isinstance(stamp, str):
+        from mmutils.emulator.clock import parse_iso
+
+        datum["Timestamp"] = parse_iso(stamp)
+    elif isinstance(stamp, int | float):
+        datum["Timestamp"] = dt.datetime.fromtimestamp(stamp, dt.UTC)
+    if isinstance(datum.get("Timestamp"), dt.datetime) and datum["Timestamp"].tzinfo:
+        # moto's CloudWatch compares datapoints with naive UTC query times
+        datum["Timestamp"] = datum["Timestamp"].astimezone(dt.UTC).replace(tzinfo=None)
+    return datum
+
+
+def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
+    """Put the job's metric records into CloudWatch when publishing is enabled; returns count."""
+    if str(env.get("publish_cloudwatch_metrics", "")).lower() != "enabled":
+        return 0
+    directory = local_dir(jobdir, env.get("CLOUDWATCH_METRICS_DIRECTORY") or METRICS_DIR)
+    records = read_metric_records(directory)
+    if not records:
+        return 0
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    namespace = ENDPOINT_NAMESPACE if env.get("sagemaker_endpoint_name") else BATCH_NAMESPACE
+    data = [_metric_datum(r) for r in records]
+    backend = cloudwatch_backends[account][region]
+    for start in range(0, len(data), 1000):
+        backend.put_metric_data(namespace, data[start : start + 1000])
+    return len(data)
+
+
+class JobLog:
+    """The job's CloudWatch Logs stream (moto's logs backend, in process)."""
+
+    def __init__(self, account: str, region: str, job_name: str) -> None:
+        from moto.logs.models import logs_backends
+
+        self.backend = logs_backends[account][region]
+        self.stream = f"{job_name}/algo-1-{int(time.time())}"
+        if LOG_GROUP not in self.backend.groups:
+            with contextlib.suppress(Exception):  # created by a concurrent job meanwhile
+                self.backend.create_log_group(LOG_GROUP, {})
+        if self.stream not in self.backend.groups[LOG_GROUP].streams:
+            self.backend.create_log_stream(LOG_GROUP, self.stream)
+        self._lock = threading.Lock()
+
+    def write(self, lines: list[str]) -> None:
+        """Append lines as log events (real-time stamps: CloudWatch rejects old events)."""
+        if not lines:
+            return
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": line} for line in lines]
+        with self._lock:
+            self.backend.put_log_events(LOG_GROUP, self.stream, events)
+
+
+class ProcessingRuntime:
+    """Runs analyzer jobs: asynchronously (:meth:`submit`) or in the caller (:meth:`run`)."""
+
+    def __init__(self, workers: int = 2) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._workers = workers
+        self._lock = threading.Lock()
+        self._procs: dict[tuple[str, str, str], subprocess.Popen] = {}
+        self._stopped: set[tuple[str, str, str]] = set()
+
+    def submit(self, account: str, region: str, name: str):
+        """Run a job on a worker thread; returns its future."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._workers, "mmlab-processing")
+            return self._executor.submit(self.run, account, region, name)
+
+    def stop(self, account: str, region: str, name: str) -> None:
+        """Stop a running job's analyzer process (StopProcessingJob)."""
+        key = (account, region, name)
+        with self._lock:
+            self._stopped.add(key)
+            proc = self._procs.get(key)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    def run(self, account: str, region: str, name: str) -> str:
+        """Run one job to its end; returns the final ProcessingJobStatus."""
+        backend = sagemaker_backends[account][region]
+        job = backend.processing_jobs[name]
+        try:
+            self._run(account, region, job)
+        except JobFailed as exc:
+            finish_processing_job(job, "Failed", failure_reason=str(exc))
+        except Exception as exc:  # noqa: BLE001 - any bug must end the job, not hang it
+            traceback.print_exc(file=sys.stderr)
+            finish_processing_job(
+                job, "Failed", failure_reason=f"InternalServerError: {type(exc).__name__}: {exc}"
+            )
+        finally:
+            with self._lock:
+                self._procs.pop((account, region, name), None)
+                self._stopped.discard((account, region, name))
+        return job.processing_job_status
+
+    def _run(self, account: str, region: str, job) -> None:
+        name = job.processing_job_name
+        image = (job.app_specification or {}).get("ImageUri", "")
+        if not is_analyzer(image):
+            raise JobFailed(
+                f"ClientError: image {image} is not supported by the mmlab emulator; only the "
+                "Model Monitor analyzer runs"
+            )
+        jobdir = STATE.state_dir / "jobs" / name
+        if jobdir.exists():
+            shutil.rmtree(jobdir)
+        (jobdir / "config").mkdir(parents=True)
+        (jobdir / "output").mkdir(parents=True)
+        for item in job.processing_inputs or []:
+            download_input(account, region, job.role_arn, item, jobdir)
+        for item in (job.processing_output_config or {}).get("Outputs", []):
+            if item.get("S3Output"):
+                local_dir(jobdir, item["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
+        (jobdir / "config" / "processingjobconfig.json").write_text(
+            json.dumps(job_request(job), default=str, indent=2)
+        )
+        (jobdir / "config" / "resourceconfig.json").write_text(
+            json.dumps({"current_host": "algo-1", "hosts": ["algo-1"]})
+        )
+        env = dict(job.environment or {})
+        code = self._run_analyzer(account, region, job, jobdir, env)
+        message_file = jobdir / "output" / "message"
+        message = message_file.read_text(encoding="utf-8").strip() if message_file.exists() else ""
+        if (account, region, name) in self._stopped:
+            finish_processing_job(job, "Stopped", exit_message=message)
+            return
+        if code != 0:
+            detail = message or f"the analyzer exited with code {code}; see the job's logs"
+            finish_processing_job(
+                job, "Failed", exit_message=message, failure_reason=f"AlgorithmError: {detail}"
+            )
+            return
+        for item in (job.processing_output_config or {}).get("Outputs", []):
+            upload_output(account, item, jobdir)
+        publish_metrics(account, region, env, jobdir)
+        finish_processing_job(job, "Completed", exit_message=message)
+        if os.environ.get("MMLAB_KEEP_JOB_DIRS") != "1":
+            shutil.rmtree(jobdir, ignore_errors=True)
+
+    def _run_analyzer(self, account: str, region: str, job, jobdir: Path, env: dict) -> int:
+        module = os.environ.get(ANALYZER_MODULE_ENV) or DEFAULT_ANALYZER_MODULE
+        log = JobLog(account, region, job.processing_job_name)
+        limit = (job.stopping_condition or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME
+        key = (account, region, job.processing_job_name)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=jobdir,
+            env=analyzer_env(env, jobdir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+        with self._lock:
+            self._procs[key] = proc
+        timed_out = threading.Event()
+
+        def _timeout() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(float(limit), _timeout)
+        timer.daemon = True
+        timer.start()
+        try:
+            batch: list[str] = []
+            last = time.monotonic()
+            for line in proc.stdout:
+                batch.append(line.rstrip("\n"))
+                if len(batch) >= 200 or time.monotonic() - last > 0.5:
+                    log.write(batch)
+                    batch, last = [], time.monotonic()
+            log.write(batch)
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise JobFailed(f"ClientError: the job exceeded MaxRuntimeInSeconds ({limit} s)")
+        return code
+
+    def shutdown(self) -> None:
+        """Kill running analyzers and stop the workers."""
+        with self._lock:
+            procs = list(self._procs.values())
+            executor, self._executor = self._executor, None
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+#: The processing runtime of this emulator process.
+RUNTIME = ProcessingRuntime()
+
+
+def install() -> None:
+    """Register the runtime's shutdown; the fidelity patch hands jobs to :data:`RUNTIME`."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.logs.models import LogsBackend
+
+    from mmutils.emulator.state import require
+
+    require(CloudWatchBackend, "put_metric_data")
+    require(LogsBackend, "create_log_group", "create_log_stream", "put_log_events")
+    STATE.on_stop(RUNTIME.shutdown)
