@@ -164,23 +164,31 @@ def wait_for_next_execution(monitor, lab, *, timeout_minutes: float = 90, poll_s
     Returns:
         The newest ``MonitoringExecution``.
     """
-    before = len(monitor.list_executions())
+    client = monitor.sagemaker_session.sagemaker_client
+    name = monitor.monitoring_schedule_name
+
+    def count() -> int:  # (monitor.list_executions() warns while there are none)
+        return len(
+            client.list_monitoring_executions(MonitoringScheduleName=name, MaxResults=100)[
+                "MonitoringExecutionSummaries"
+            ]
+        )
+
+    before = count()
     emulator = getattr(lab, "emulator", None)
     if emulator is not None:
         emulator.advance_to_next_hour()
-        executions = monitor.list_executions()
-        if len(executions) <= before:
+        if count() <= before:
             raise RuntimeError("the emulator ran no execution at the top of the hour")
-        return executions[-1]
+        return monitor.list_executions()[-1]
     print(
         "Waiting for the next hourly execution: AWS starts it at the top of the hour plus a "
         f"buffer of 0-20 minutes (giving up after {timeout_minutes:.0f} minutes)."
     )
     deadline = time.monotonic() + timeout_minutes * 60
     while time.monotonic() < deadline:
-        executions = monitor.list_executions()
-        if len(executions) > before:
-            latest = executions[-1]
+        if count() > before:
+            latest = monitor.list_executions()[-1]
             status = latest.describe()["ProcessingJobStatus"]
             if status in ("Completed", "Failed", "Stopped"):
                 return latest

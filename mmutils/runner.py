@@ -109,10 +109,38 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
             log_output=False,
         )
     except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}" if exc.evalue else _error_line(dst)
         raise NotebookFailed(
-            f"{src.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}\n"
+            f"{src.name} failed in cell {exc.exec_count}: {error}\n"
             f"(executed copy with the traceback: {dst})"
         ) from None
+
+
+def _error_line(executed: Path) -> str:
+    """The error of the failing cell (the SDK draws tracebacks with rich, not as error outputs)."""
+    import re
+
+    import nbformat
+
+    try:
+        cells = nbformat.read(str(executed), as_version=4).cells
+        cell = next(c for c in cells if c.metadata.get("papermill", {}).get("exception"))
+    except Exception:
+        return "the cell raised (see the executed copy)"
+    texts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename')}: {out.get('evalue')}"
+        texts.append(out.get("text") or out.get("data", {}).get("text/plain", ""))
+    lines = [ln.strip() for ln in re.sub(r"\x1b\[[0-9;]*m", "", "".join(texts)).splitlines()]
+    lines = [ln for ln in lines if ln]
+    # rich wraps the final "SomeError: message" line: join it with its continuation lines
+    starts = [
+        i for i, ln in enumerate(lines) if re.match(r"[A-Za-z_][\w.]*(Error|Exception)\b", ln)
+    ]
+    if starts:
+        return " ".join(lines[starts[-1] :])
+    return lines[-1] if lines else "the cell raised (see the executed copy)"
 
 
 def strip_run_metadata(path: Path) -> None:
