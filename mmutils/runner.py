@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,6 +92,13 @@ def notebook_parameters(path: Path) -> dict:
     return {name: info for name, info in papermill.inspect_notebook(str(path)).items()}
 
 
+def _kernel_config(socket_dir: str):
+    """Talk to the kernel over local IPC sockets (TCP kernels warn about plain-text transport)."""
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "k")}})
+
+
 def _execute(src: Path, dst: Path, params: dict) -> None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -99,15 +107,17 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
     # each notebook takes the parameters it declares; the others are meant for other notebooks
     mine = {k: v for k, v in params.items() if k in declared}
     try:
-        papermill.execute_notebook(
-            str(src),
-            str(dst),
-            parameters=mine,
-            kernel_name="python3",
-            progress_bar=False,
-            cwd=str(src.parent),
-            log_output=False,
-        )
+        with tempfile.TemporaryDirectory(prefix="mmlab-kernel-") as sockets:
+            papermill.execute_notebook(
+                str(src),
+                str(dst),
+                parameters=mine,
+                kernel_name="python3",
+                progress_bar=False,
+                cwd=str(src.parent),
+                log_output=False,
+                config=_kernel_config(sockets),
+            )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}" if exc.evalue else _error_line(dst)
         raise NotebookFailed(

@@ -281,7 +281,9 @@ class CaptureWriter:
     def has_unwritten(self) -> bool:
         """True when some captured record is not in S3 yet (cheap: no sums)."""
         with self._lock:
-            return any(f.dirty for f in self._open.values()) or any(f.dirty for _, f in self._closed)
+            return any(f.dirty for f in self._open.values()) or any(
+                f.dirty for _, f in self._closed
+            )
 
     def pending(self) -> int:
         """Number of records not yet written to S3 (for tests and health checks)."""
