@@ -172,8 +172,45 @@ def strip_run_metadata(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+class ReportReader:
+    """Just enough of a connected lab to read reports: a bucket and clients, no global state.
+
+    Args:
+        boto_session: where clients come from (an emulator-pinned session, or AWS's).
+    """
+
+    def __init__(self, boto_session):
+        self.boto_session = boto_session
+        account = boto_session.client("sts").get_caller_identity()["Account"]
+        self.bucket = f"sagemaker-{boto_session.region_name}-{account}"
+
+    def client(self, name: str):
+        """A boto3 client."""
+        return self.boto_session.client(name)
+
+    @classmethod
+    def for_backend(cls, backend: str, region: str) -> ReportReader:
+        """The reader of the running emulator (``$MMLAB_HOME``) or of the AWS account."""
+        if backend == "moto":
+            from mmutils.aws import EmulatorBotoSession
+            from mmutils.emulator import lifecycle
+
+            info = lifecycle.status()
+            if info is None:
+                raise RuntimeError("no emulator is running for $MMLAB_HOME")
+            return cls(EmulatorBotoSession(info.endpoint_url, region_name=region))
+        import boto3
+
+        return cls(boto3.Session(region_name=region))
+
+
 def collect_executions(lab, prefix: str) -> list[dict]:
-    """Every monitoring report under the lab's reports prefix: exit message and violation counts."""
+    """Every monitoring report under the lab's reports prefix: exit message and violation counts.
+
+    Args:
+        lab: a connected lab or a :class:`ReportReader` (anything with ``bucket`` and ``client``).
+        prefix: the lab's ``PREFIX``.
+    """
     from mmutils.lab import names
 
     n = names(prefix, lab.bucket)
@@ -270,11 +307,8 @@ def run_lab(
             seconds = time.monotonic() - t0
             report.notebooks.append({"name": name, "seconds": seconds, "output": str(dst)})
             echo(f"[mmlab run] [{i}/{total}] {name} done in {seconds:.1f} s")
-        if backend == "moto" or os.environ.get("MMLAB_LIVE") == "1":
-            from mmutils.aws import connect
-
-            lab = connect(backend, region=params.get("REGION", "us-east-1"))
-            report.executions = collect_executions(lab, params.get("PREFIX", "mmlab"))
+        reader = ReportReader.for_backend(backend, params.get("REGION", "us-east-1"))
+        report.executions = collect_executions(reader, params.get("PREFIX", "mmlab"))
     finally:
         if emulator_home is not None:
             from mmutils.emulator import lifecycle

@@ -55,7 +55,7 @@ def _emulator_env(tmp_path):
 
 @pytest.mark.notebooks
 @pytest.mark.slow
-def test_nbval_strict_on_fresh_emulator(tmp_path):
+def test_nbval_strict_on_fresh_emulator(tmp_path, monkeypatch):
     """The committed outputs are exactly what the notebooks produce on a fresh emulator."""
     env = _emulator_env(tmp_path)
     cmd = [
@@ -74,12 +74,22 @@ def test_nbval_strict_on_fresh_emulator(tmp_path):
         proc = subprocess.run(
             cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900
         )
+        # the reports the default run left in the emulated S3: two normal hours, one drifted
+        monkeypatch.setenv("MMLAB_HOME", env["MMLAB_HOME"])
+        from mmutils.runner import ReportReader, collect_executions
+
+        executions = collect_executions(ReportReader.for_backend("moto", "us-east-1"), "mmlab")
     finally:
         subprocess.run(
             [sys.executable, "-m", "mmutils.cli", "emulator", "stop"], env=env, capture_output=True
         )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout.splitlines()[-1]
+    assert [e["report"].rsplit("/", 1)[-1] for e in executions] == ["10", "11", "12"]
+    assert [e["violations"].get("data_type_check") for e in executions] == [60, 60, 60]
+    assert "baseline_drift_check" not in executions[0]["violations"]
+    assert "baseline_drift_check" not in executions[1]["violations"]
+    assert executions[2]["violations"]["baseline_drift_check"] >= 1
 
 
 @pytest.mark.notebooks
