@@ -195,6 +195,23 @@ class Lab:
         return f"Lab(backend={self.backend!r}, region={self.region!r}, at={where!r}, role={self.role!r})"
 
 
+def boto_session(backend: str = "live", region: str | None = None) -> boto3.Session:
+    """A plain boto3 session for a backend, without the SageMaker SDK or any process-wide change.
+
+    Args:
+        backend: ``"moto"``: pinned to the running emulator of ``$MMLAB_HOME`` with dummy
+            credentials (it must be running); ``"live"``: boto3's default credential chain
+            (which also honours ``AWS_ENDPOINT_URL``).
+        region: the region (default: the emulator's, or boto3's configured one).
+    """
+    if backend == "moto":
+        info = lifecycle.require_running()
+        return EmulatorBotoSession(info.endpoint_url, region or lifecycle.DEFAULT_REGION)
+    if backend == "live":
+        return boto3.Session(region_name=region)
+    raise ValueError(f"backend must be 'moto' or 'live', not {backend!r}")
+
+
 def connect(
     backend: str = "moto",
     region: str = lifecycle.DEFAULT_REGION,

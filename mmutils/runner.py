@@ -191,17 +191,9 @@ class ReportReader:
     @classmethod
     def for_backend(cls, backend: str, region: str) -> ReportReader:
         """The reader of the running emulator (``$MMLAB_HOME``) or of the AWS account."""
-        if backend == "moto":
-            from mmutils.aws import EmulatorBotoSession
-            from mmutils.emulator import lifecycle
+        from mmutils.aws import boto_session
 
-            info = lifecycle.status()
-            if info is None:
-                raise RuntimeError("no emulator is running for $MMLAB_HOME")
-            return cls(EmulatorBotoSession(info.endpoint_url, region_name=region))
-        import boto3
-
-        return cls(boto3.Session(region_name=region))
+        return cls(boto_session(backend, region))
 
 
 def collect_executions(lab, prefix: str) -> list[dict]:

@@ -194,3 +194,17 @@ def test_live_after_moto_undoes_the_process_changes(tmp_path, monkeypatch):
     assert boto3.DEFAULT_SESSION is default_before
     assert sm_session.sts_regional_endpoint is original_sts
     assert live.client("s3").meta.endpoint_url == "https://s3.eu-west-1.amazonaws.com"
+
+
+def test_boto_session_factory(tmp_path, monkeypatch):
+    """The plain session factory: moto needs a running emulator, live is boto3's own chain."""
+    from mmutils import aws
+    from mmutils.emulator import lifecycle
+
+    monkeypatch.setenv("MMLAB_HOME", str(tmp_path / "none"))
+    with pytest.raises(lifecycle.EmulatorError, match="mmlab emulator start"):
+        aws.boto_session("moto")
+    with pytest.raises(ValueError, match="'moto' or 'live'"):
+        aws.boto_session("azure")
+    live = aws.boto_session("live", "eu-west-1")
+    assert not isinstance(live, aws.EmulatorBotoSession) and live.region_name == "eu-west-1"

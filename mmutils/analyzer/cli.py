@@ -14,7 +14,6 @@ tree works as DATA.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -80,10 +79,9 @@ def register(subparsers) -> None:
 
 
 def _s3():
-    import boto3
+    from mmutils.aws import boto_session
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    return boto3.client("s3", endpoint_url=endpoint or None)
+    return boto_session("live").client("s3")  # boto3 honours AWS_ENDPOINT_URL(_S3) itself
 
 
 def _split(uri: str) -> tuple[str, str]:
