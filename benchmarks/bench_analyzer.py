@@ -2,8 +2,10 @@
 
     python benchmarks/bench_analyzer.py                      # quick: 20,000 records
     python benchmarks/bench_analyzer.py --sizes 100000,1000000
+    python benchmarks/bench_analyzer.py --sizes 10000000 --cases monitor --data-dir /tmp/mmbench
 
-For every size it generates, into a temporary folder, a header CSV (``Churn`` + 69 features, as
+For every size it generates, into a temporary folder (or, with ``--data-dir``, once into
+``DIR/<size>/``, reused by later runs), a header CSV (``Churn`` + 69 features, as
 the training file) and the same rows as data-capture JSONL (prediction first, 20,000 records a
 file in ``yyyy/mm/dd/HH`` folders), then measures each case in its own subprocess (records/s
 of the timed call and the process's peak RSS):
@@ -22,6 +24,7 @@ Targets (one core): monitoring >= 125,000 records/s and within 1.5x of the floor
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -80,48 +83,61 @@ def _write_lines(path: Path, lines) -> None:
         fh.write(b"\n")
 
 
+#: rows generated at a time (bounds the generator's memory for 10M-record runs)
+GENERATE_BLOCK = 1_000_000
+#: capture files per hour folder
+FILES_PER_HOUR = 50
+
+
 def generate(folder: Path, n: int, seed: int = 7) -> dict:
     """Write ``train.csv`` and the capture tree ``capture/``; returns their paths."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cols, prediction = _columns(n, seed)
     header = ["Churn", "Account Length", "VMail Message", "Day Mins", "Day Calls", "Eve Mins"]
     header += ["Eve Calls", "Night Mins", "Night Calls", "Intl Mins", "Intl Calls"]
     header += ["CustServ Calls"] + [f"State_{i:02d}" for i in range(51)]
     header += ["Area Code_408", "Area Code_415", "Area Code_510", "Int'l Plan_no"]
     header += ["Int'l Plan_yes", "VMail Plan_no", "VMail Plan_yes"]
-    rows = pc.binary_join_element_wise(*cols, ",")
     csv_path = folder / "train.csv"
+    capture = folder / "capture"
     with open(csv_path, "wb") as fh:
         fh.write((",".join(header) + "\n").encode())
-    with open(csv_path, "ab") as fh:
-        body = pc.binary_join(pa.ListArray.from_arrays(pa.array([0, n], pa.int32()), rows), "\n")
-        fh.write(body[0].as_buffer())
-        fh.write(b"\n")
-    inputs = pc.binary_join_element_wise(*cols[1:], ",")  # the endpoint gets no label
-    ids = pc.utf8_lpad(pc.cast(pa.array(range(n)), pa.string()), 12, "0")
-    lines = pc.binary_join_element_wise(
-        pa.scalar(
-            '{"captureData":{"endpointInput":{"observedContentType":"text/csv","mode":"INPUT",'
-            '"data":"'
-        ),
-        inputs,
-        pa.scalar(
-            '","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; '
-            'charset=utf-8","mode":"OUTPUT","data":"'
-        ),
-        prediction,
-        pa.scalar('","encoding":"CSV"}},"eventMetadata":{"eventId":"00000000-0000-4000-8000-'),
-        ids,
-        pa.scalar('","inferenceTime":"2024-01-01T00:00:00Z"},"eventVersion":"0"}'),
-        "",
-    )
-    capture = folder / "capture"
-    hour = capture / "ep" / "AllTraffic" / "2024" / "01" / "01" / "00"
-    for start in range(0, n, FILE_RECORDS):
-        part = lines.slice(start, FILE_RECORDS)
-        _write_lines(hour / f"{start // FILE_RECORDS:02d}-00-000-{start:010d}.jsonl", part)
+    for offset in range(0, n, GENERATE_BLOCK):
+        m = min(GENERATE_BLOCK, n - offset)
+        cols, prediction = _columns(m, seed + offset // GENERATE_BLOCK)
+        rows = pc.binary_join_element_wise(*cols, ",")
+        with open(csv_path, "ab") as fh:
+            body = pc.binary_join(
+                pa.ListArray.from_arrays(pa.array([0, m], pa.int32()), rows), "\n"
+            )
+            fh.write(body[0].as_buffer())
+            fh.write(b"\n")
+        del rows, body
+        inputs = pc.binary_join_element_wise(*cols[1:], ",")  # the endpoint gets no label
+        ids = pc.utf8_lpad(pc.cast(pa.array(range(offset, offset + m)), pa.string()), 12, "0")
+        lines = pc.binary_join_element_wise(
+            pa.scalar(
+                '{"captureData":{"endpointInput":{"observedContentType":"text/csv",'
+                '"mode":"INPUT","data":"'
+            ),
+            inputs,
+            pa.scalar(
+                '","encoding":"CSV"},"endpointOutput":{"observedContentType":"text/csv; '
+                'charset=utf-8","mode":"OUTPUT","data":"'
+            ),
+            prediction,
+            pa.scalar('","encoding":"CSV"}},"eventMetadata":{"eventId":"00000000-0000-4000-8000-'),
+            ids,
+            pa.scalar('","inferenceTime":"2024-01-01T00:00:00Z"},"eventVersion":"0"}'),
+            "",
+        )
+        for start in range(0, m, FILE_RECORDS):
+            index = (offset + start) // FILE_RECORDS
+            hour = capture / "ep" / "AllTraffic" / "2024" / "01" / "01"
+            hour = hour / f"{index // FILES_PER_HOUR:02d}"
+            name = f"{index % FILES_PER_HOUR:02d}-00-000-{offset + start:010d}.jsonl"
+            _write_lines(hour / name, lines.slice(start, FILE_RECORDS))
     return {"csv": str(csv_path), "capture": str(capture)}
 
 
@@ -257,9 +273,64 @@ def _have_whylogs() -> bool:
     return proc.returncode == 0
 
 
+def _prepare(n: int, folder: Path) -> tuple[dict, float | None]:
+    """The data of ``n`` records in ``folder`` (generated unless already there) and its
+    generation time (None when reused)."""
+    paths = {"csv": str(folder / "train.csv"), "capture": str(folder / "capture")}
+    done = folder / "generated.json"
+    gen = None
+    if not done.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, __file__, "--generate", str(n), "--paths", str(folder)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        paths = json.loads(proc.stdout.strip().splitlines()[-1])
+        gen = time.perf_counter() - t0
+        done.write_text(json.dumps(paths))
+    paths.update(baseline=str(folder / "baseline"), report=str(folder / "report"))
+    return paths, gen
+
+
+def _run_size(n: int, folder: Path, cases: list[str]) -> None:
+    paths, gen = _prepare(n, folder)
+    results = {}
+    for case in cases:
+        if case == "monitor" and not (Path(paths["baseline"]) / "statistics.json").exists():
+            print(f"  monitor: no baseline in {paths['baseline']}; run the baseline case first")
+            continue
+        res = _measure(case, paths)
+        if res is None:
+            continue
+        results[case] = res
+        rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
+        print(f"{n:>10,} {case:<9} {res['seconds']:>8.2f} {rate:>11,.0f} {res['peak_mb']:>12,.0f}")
+    ratios = []
+    if "monitor" in results and "floor" in results:
+        ratio = results["monitor"]["seconds"] / results["floor"]["seconds"]
+        ratios.append(f"monitor/floor = {ratio:.2f}x")
+    if "monitor" in results and "whylogs" in results:
+        ratio = results["monitor"]["seconds"] / results["whylogs"]["seconds"]
+        ratios.append(f"monitor/whylogs = {ratio:.2f}x")
+    made = "reused data" if gen is None else f"data generated in {gen:.1f}s"
+    print(f"{'':>10} ({made}) " + "  ".join(ratios))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000", help="comma-separated record counts")
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help="comma-separated cases to run (monitor needs baseline's output)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="keep generated data in DIR/<size>/ and reuse it (default: a temporary folder)",
+    )
     parser.add_argument("--run-case", help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
@@ -275,41 +346,19 @@ def main(argv: list[str] | None = None) -> int:
     if not whylogs:
         print("whylogs not installed: `pip install .[bench]` to add the whylogs comparison")
     print(f"{'records':>10} {'case':<9} {'seconds':>8} {'records/s':>11} {'peak RSS MB':>12}")
+    cases = [c for c in args.cases.split(",") if c and (c != "whylogs" or whylogs)]
+    unknown = sorted(set(cases) - set(CASES))
+    if unknown:
+        parser.error(f"unknown cases {unknown}; choose from {sorted(CASES)}")
     for n in sizes:
-        with tempfile.TemporaryDirectory(prefix="mmlab-bench-") as tmp:
-            folder = Path(tmp)
-            t0 = time.perf_counter()
-            proc = subprocess.run(
-                [sys.executable, __file__, "--generate", str(n), "--paths", str(folder)],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            paths = json.loads(proc.stdout.strip().splitlines()[-1])
-            gen = time.perf_counter() - t0
-            paths.update(baseline=str(folder / "baseline"), report=str(folder / "report"))
-            results = {}
-            for case in ("baseline", "monitor", "floor") + (("whylogs",) if whylogs else ()):
-                res = _measure(case, paths)
-                if res is None:
-                    continue
-                results[case] = res
-                rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
-                print(
-                    f"{n:>10,} {case:<9} {res['seconds']:>8.2f} {rate:>11,.0f} "
-                    f"{res['peak_mb']:>12,.0f}"
+        with contextlib.ExitStack() as stack:
+            if args.data_dir:
+                folder = Path(args.data_dir) / str(n)
+            else:
+                folder = Path(
+                    stack.enter_context(tempfile.TemporaryDirectory(prefix="mmlab-bench-"))
                 )
-            ratios = []
-            if "monitor" in results and "floor" in results:
-                ratios.append(
-                    f"monitor/floor = {results['monitor']['seconds'] / results['floor']['seconds']:.2f}x"
-                )
-            if "monitor" in results and "whylogs" in results:
-                ratios.append(
-                    f"monitor/whylogs = "
-                    f"{results['monitor']['seconds'] / results['whylogs']['seconds']:.2f}x"
-                )
-            print(f"{'':>10} (data generated in {gen:.1f}s) " + "  ".join(ratios))
+            _run_size(n, folder, cases)
     return 0
 
 

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import math
+import os
+import re
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pytest
 
+from mmutils.analyzer import dtypes
+from mmutils.analyzer import profile as profile_mod
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import KLLSketch
 from mmutils.analyzer.profile import Profiler
@@ -209,3 +218,244 @@ def test_infinite_values_with_holes_follow_the_plain_recurrence():
     assert stats["max"] == math.inf and stats["sum"] == math.inf
     assert math.isnan(stats["std_dev"])
     assert doc["features"][1]["numerical_statistics"]["std_dev"] == math.sqrt(2.0)
+
+
+# -- the compiled (numba) path ---------------------------------------------------------------
+
+
+def _mixed_table(n: int, seed: int = 11) -> pa.Table:
+    """Columns of the shapes the compiled path must reproduce bit for bit."""
+    import pyarrow.compute as pc
+
+    rng = np.random.default_rng(seed)
+
+    def text(values, missing=None):
+        arr = pc.cast(pa.array(values), pa.string())
+        return (
+            arr if missing is None else pc.if_else(pa.array(missing), pa.nulls(n, pa.string()), arr)
+        )
+
+    tenths = rng.integers(0, 3500, n)
+    whole, digit = (
+        pc.cast(pa.array(tenths // 10), pa.string()),
+        pc.cast(pa.array(tenths % 10), pa.string()),
+    )
+    late = text(rng.integers(0, 50, n)).to_pylist()
+    late[n - 17] = "n/a"  # turns String near the end
+    return pa.table(
+        {
+            "flag": text(rng.integers(0, 2, n)),
+            "flag_holes": text(rng.integers(0, 2, n), rng.random(n) < 0.03),
+            "tenths": pc.binary_join_element_wise(whole, digit, "."),
+            "negative": text(np.round(rng.normal(-40, 25, n), 1)),
+            "holes": text(np.round(rng.exponential(3, n), 2), rng.random(n) < 0.1),
+            "count": text(rng.integers(0, 400, n)),
+            "late_string": pa.array(late, pa.string()),
+            "ratio": text(rng.random(n)),
+        }
+    )
+
+
+def _profile_table(t: pa.Table, chunk_rows: int) -> Profiler:
+    profiler = Profiler(t.column_names)
+    for start in range(0, t.num_rows, chunk_rows):
+        profiler.update(t.slice(start, chunk_rows))
+    return profiler
+
+
+def _hex_stats(doc: dict) -> dict:
+    out = {}
+    for f in doc["features"]:
+        if "numerical_statistics" in f:
+            s = f["numerical_statistics"]
+            out[f["name"]] = [float(s[k]).hex() for k in ("sum", "mean", "std_dev", "min", "max")]
+    return out
+
+
+@pytest.fixture(scope="module")
+def mixed_200k() -> pa.Table:
+    return _mixed_table(200_000)
+
+
+def test_compiled_path_is_bit_exact_with_the_numpy_path(mixed_200k, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    reference = _profile_table(mixed_200k, 65_536)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    compiled = _profile_table(mixed_200k, 65_536)
+    assert reference.compiled_rows == 0 and compiled.compiled_rows == 200_000
+    want, got = reference.result(), compiled.result()
+    assert _hex_stats(got) == _hex_stats(want)
+    assert set(_hex_stats(got)) == {
+        "flag",
+        "flag_holes",
+        "tenths",
+        "negative",
+        "holes",
+        "count",
+        "ratio",
+    }
+    assert got == want
+    assert got["features"][6]["inferred_type"] == "String"
+    # and both equal the per-value reference (Java's sum, Spark's update) where holes matter
+    for j in (1, 3, 4):
+        values = [float(v) for v in mixed_200k.column(j).to_pylist() if v is not None]
+        stats = got["features"][j]["numerical_statistics"]
+        assert (stats["sum"], stats["mean"], stats["std_dev"]) == spark_moments(values)
+
+
+def test_compiled_kernel_uses_no_fused_multiply_add():
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    x = np.array([[110.4, 124.6, 109.9, 60.9, 127.2, 113.4, 83.9, 117.4]])
+    total, n, avg, m2 = (np.zeros(1) for _ in range(4))
+    compiled.moments(x, total, n, avg, m2)
+    t = c = a = m = fused = 0.0
+    for v in x[0]:
+        t += v
+        c += 1.0
+        d = v - a
+        dn = d / c
+        a += dn
+        m += d * (d - dn)  # two roundings
+        # what an FMA would give: the exact m + d * (d - dn), rounded once
+        fused = float(Fraction(fused) + Fraction(d) * Fraction(d - dn))
+    assert fused != m  # the data tells the two apart
+    assert [v.hex() for v in (total[0], n[0], avg[0], m2[0])] == [v.hex() for v in (t, c, a, m)]
+
+
+def test_threshold_switches_mid_stream_and_keeps_results(monkeypatch):
+    pytest.importorskip("numba")
+    t = _mixed_table(5_000, seed=3)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    pure = _profile_table(t, 1_000)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 2_500)
+    mixed = _profile_table(t, 1_000)
+    # rows seen reach 2,500 with the third chunk: chunks 3-5 are compiled, 1-2 are not
+    assert (pure.compiled_rows, mixed.compiled_rows) == (0, 3_000)
+    assert mixed.result() == pure.result()
+    assert _hex_stats(mixed.result()) == _hex_stats(pure.result())
+
+
+def test_small_jobs_never_import_numba(tmp_path):
+    script = (
+        "import sys\n"
+        "from mmutils.analyzer.profile import COMPILED_MIN_ROWS, Profiler\n"
+        "import pyarrow as pa\n"
+        "rows = [str(i % 7) for i in range(2333)]\n"
+        "p = Profiler(['a', 'b'])\n"
+        "p.update(pa.table({'a': rows, 'b': [r + '.5' for r in rows]}))\n"
+        "doc = p.result()\n"
+        "print(COMPILED_MIN_ROWS, p.compiled_rows, 'numba' in sys.modules,\n"
+        "      doc['features'][1]['numerical_statistics']['sum'])\n"
+    )
+    out = _run_python(script, tmp_path)
+    assert out.split() == ["20000", "0", "False", str(sum(i % 7 + 0.5 for i in range(2333)))]
+
+
+def test_missing_numba_falls_back_to_the_numpy_path(monkeypatch, caplog):
+    t = _mixed_table(3_000, seed=5)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    want = _profile_table(t, 1_000).result()
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    monkeypatch.setattr(profile_mod, "_compiled_module", None)
+    monkeypatch.delitem(sys.modules, "mmutils.analyzer.compiled", raising=False)
+    monkeypatch.setitem(sys.modules, "numba", None)  # "import numba" raises ImportError
+    with caplog.at_level(logging.DEBUG, logger="mmutils.analyzer.profile"):
+        profiler = _profile_table(t, 1_000)
+    assert profiler.compiled_rows == 0
+    assert profiler.result() == want
+    notes = [r.getMessage() for r in caplog.records if r.name == "mmutils.analyzer.profile"]
+    assert len(notes) == 1 and "numba kernels unavailable" in notes[0]
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "path under a file"])
+def test_unwritable_numba_cache_dir_still_profiles(tmp_path, where):
+    pytest.importorskip("numba")
+    if where == "read-only folder":
+        cache = tmp_path / "ro"
+        cache.mkdir()
+        cache.chmod(0o500)
+    else:
+        (tmp_path / "file").write_text("")
+        cache = tmp_path / "file" / "cache"  # cannot be created, even by root
+    script = (
+        "import pyarrow as pa\n"
+        "from mmutils.analyzer.profile import Profiler\n"
+        "col = [str(i % 10) + '.' + str(i % 3) for i in range(30000)]\n"
+        "p = Profiler(['a'])\n"
+        "p.update(pa.table({'a': col}))\n"
+        "s = p.result()['features'][0]['numerical_statistics']\n"
+        "print(p.compiled_rows, s['sum'].hex(), s['std_dev'].hex())\n"
+    )
+    out = _run_python(script, tmp_path, NUMBA_CACHE_DIR=str(cache))
+    values = [float(f"{i % 10}.{i % 3}") for i in range(30000)]
+    total, _, std = spark_moments(values)
+    assert out.split() == ["30000", total.hex(), std.hex()]
+
+
+def test_compile_without_cache_when_no_cache_location_works():
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    namespace: dict = {}
+    # a function without a source file has no cache location: numba refuses cache=True
+    exec(compile("def twice(a):\n    return a * 2.0\n", "<generated>", "exec"), namespace)
+    kernel = compiled._compile(namespace["twice"])
+    assert kernel(21.0) == 42.0
+
+
+def _run_python(script: str, tmp_path, **env) -> str:
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(repo), **env},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+# -- the fast type classification -----------------------------------------------------------
+
+_DEEQU_PATTERNS = [
+    ("fractional", r"(-|\+)? ?\d+((\.\d+)|((?:\.\d+)?[Ee][-+]?\d+))"),
+    ("integral", r"(-|\+)? ?\d+"),
+    ("boolean", r"(true|false)"),
+]
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["1", "22", "333", "0"],
+        ["1.5", "22", "0.25", "7"],
+        ["1.5", None, "2"],
+        ["1.", "2"],
+        [".5", "2"],
+        ["1.2.3", "4"],
+        ["1..2", "4"],
+        ["", "1"],
+        ["12", "1e5", "3.0"],
+        ["-1.5", "+2"],
+        ["\u0663", "1"],  # an Arabic-Indic digit is not \d for deequ's (ASCII) patterns
+        ["1/2", "3"],
+        ["true", "false", "1"],
+        ["x.5", "1"],
+    ],
+)
+def test_type_classification_matches_deequ_patterns(cells):
+    arr = pa.array(cells, pa.string())
+    sliced = pa.array(["junk", *cells], pa.string()).slice(1)  # non-zero offset
+    expected = dtypes.TypeCounts(unknown=sum(c is None for c in cells))
+    digits = 0
+    for c in cells:
+        if c is None:
+            continue
+        digits += c.isascii() and c.isdigit()
+        kind = next(
+            (k for k, pat in _DEEQU_PATTERNS if re.fullmatch(pat, c, flags=re.ASCII)), "string"
+        )
+        setattr(expected, kind, getattr(expected, kind) + 1)
+    assert dtypes.classify_detailed(arr) == (expected, digits)
+    assert dtypes.classify_detailed(sliced) == (expected, digits)

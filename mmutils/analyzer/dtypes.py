@@ -106,6 +106,10 @@ def classify_detailed(column: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, i
     counts = TypeCounts(unknown=nulls)
     if nonnull == 0:
         return counts, 0
+    plain = _plain_numbers(arr)
+    if plain is not None:
+        counts.integral, counts.fractional = plain
+        return counts, plain[0]
     digits = pc.ascii_is_decimal(arr)
     n_digits = _true_count(digits)
     counts.integral = n_digits
@@ -124,6 +128,37 @@ def classify_detailed(column: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, i
     counts.boolean = n_bool
     counts.string = nonnull - n_digits - n_frac - n_int - n_bool
     return counts, n_digits
+
+
+def _plain_numbers(arr: pa.Array) -> tuple[int, int] | None:
+    """``(digits-only cells, digits.digits cells)`` when every cell is one or the other.
+
+    That is the bulk of numeric data, and both shapes are clear regex matches (Integral and
+    Fractional), so this checks the raw offsets and bytes with a few numpy passes instead of
+    running per-cell string kernels. None means "not only such cells" (or nulls): the caller
+    then classifies the cells one by one.
+    """
+    data_buffer = arr.buffers()[2]
+    if arr.null_count or pa.types.is_large_string(arr.type) or data_buffer is None:
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    starts, ends = offsets[:-1] - offsets[0], offsets[1:] - offsets[0]
+    if not (ends > starts).all():  # an empty cell
+        return None
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    digit = data - np.uint8(48) < 10  # bytes below "0" wrap around to >= 208
+    if digit.all():
+        return len(arr), 0
+    dot = data == 46
+    if not (digit | dot).all() or dot[starts].any() or dot[ends - 1].any():
+        return None  # another character, or a cell starting or ending with "."
+    dots = np.add.reduceat(dot, starts, dtype=np.int64)
+    if dots.max() > 1:
+        return None
+    decimals = int(np.count_nonzero(dots))
+    return len(arr) - decimals, decimals
 
 
 def count_matching(column: pa.Array | pa.ChunkedArray, type_name: str) -> int:
