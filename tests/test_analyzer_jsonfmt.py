@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
-from mmutils.analyzer.jsonfmt import dumps, java_double
+from mmutils.analyzer.jsonfmt import dumps, java_double, java_doubles
 
 
 @pytest.mark.parametrize(
@@ -109,3 +110,67 @@ def test_round_trips_logged_statistics_prefix(conformance_dir):
         conformance_dir / "derived/intro_baseline_statistics.RECONSTRUCTED_70_features.json"
     ).read_text(encoding="utf-8")
     assert dumps(json.loads(full))[:cut] == logged[:cut]
+
+
+def _reference_java_double(x: float) -> str:
+    """Java's Double.toString from Decimal digits alone (no repr shortcut), for the tests."""
+    import math
+    from decimal import Decimal
+
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0.0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    sign, digit_tuple, exponent = Decimal(repr(x)).as_tuple()
+    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
+    point = len(digit_tuple) + exponent
+    prefix = "-" if sign else ""
+    if 1e-3 <= abs(x) < 1e7:
+        if point <= 0:
+            return f"{prefix}0.{'0' * -point}{digits}"
+        if point >= len(digits):
+            return f"{prefix}{digits}{'0' * (point - len(digits))}.0"
+        return f"{prefix}{digits[:point]}.{digits[point:]}"
+    return f"{prefix}{digits[0]}.{digits[1:] or '0'}E{point - 1}"
+
+
+def _many_doubles() -> np.ndarray:
+    rng = np.random.default_rng(2024)
+    edges = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e-3, -1e-3, 1e7, -1e7]
+    edges += [np.nextafter(1e-3, 0.0), np.nextafter(1e7, 0.0), np.nextafter(1e7, np.inf)]
+    edges += [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 0.3, 1 / 3]
+    edges += [105.24000000000001, 23627900.0, 1234567.0, 9999999.999999998, 1e16, 1e-5]
+    parts = [
+        np.array(edges),
+        rng.random(20_000),  # the prediction column's kind of value
+        rng.integers(0, 4000, 20_000) / 10.0,  # one-decimal columns
+        rng.integers(-(10**9), 10**9, 20_000).astype(np.float64),
+        10.0 ** rng.uniform(-12, 12, 20_000) * rng.choice([-1.0, 1.0], 20_000),
+        rng.integers(0, 2**64, 20_000, dtype=np.uint64).view(np.float64),  # any bit pattern
+    ]
+    return np.concatenate(parts)
+
+
+def test_java_double_and_bulk_path_match_reference_on_100k_doubles():
+    values = _many_doubles()
+    assert len(values) > 100_000
+    expected = [_reference_java_double(v) for v in values.tolist()]
+    assert [java_double(v) for v in values.tolist()] == expected
+    assert java_doubles(values) == expected
+    assert java_doubles(values.tolist()) == expected
+
+
+def test_float_lists_print_like_their_scalars():
+    values = _many_doubles()[:3000].tolist()
+    one_by_one = "[ " + ", ".join(_scalar_json(v) for v in values) + " ]\n"
+    assert dumps(values) == one_by_one
+    assert dumps(np.array(values)) == one_by_one
+    mixed = [1.5, 2, None, math.nan]
+    assert dumps(mixed) == '[ 1.5, 2, null, "NaN" ]\n'
+
+
+def _scalar_json(v: float) -> str:
+    text = _reference_java_double(v)
+    return text if math.isfinite(v) else f'"{text}"'

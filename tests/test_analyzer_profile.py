@@ -459,3 +459,68 @@ def test_type_classification_matches_deequ_patterns(cells):
         setattr(expected, kind, getattr(expected, kind) + 1)
     assert dtypes.classify_detailed(arr) == (expected, digits)
     assert dtypes.classify_detailed(sliced) == (expected, digits)
+
+
+def test_compiled_kernels_load_without_importing_scipy(tmp_path):
+    pytest.importorskip("numba")
+    script = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import numba\n"
+        "from mmutils.analyzer import compiled\n"
+        "x = np.array([[1.0, 2.0, np.nan, 4.0]])\n"
+        "state = [np.zeros(1) for _ in range(4)]\n"
+        "compiled.moments(x, *state)\n"
+        "print('scipy.linalg' in sys.modules, *[s[0].hex() for s in state])\n"
+        "@numba.njit\n"
+        "def cov(a):\n"
+        "    return np.cov(a)\n"
+        "# the deferred BLAS probe still answers (and imports SciPy) when jitted code asks\n"
+        "print(cov(np.array([[1.0, 2.0, 4.0], [2.0, 1.0, 0.0]])).tolist())\n"
+    )
+    first, second = _run_python(script, tmp_path).splitlines()
+    total, n, avg, m2 = 0.0, 0.0, 0.0, 0.0
+    for v in (1.0, 2.0, 4.0):
+        total += v
+        n += 1.0
+        d = v - avg
+        avg += d / n
+        m2 += d * (d - d / n)
+    assert first.split() == ["False", total.hex(), n.hex(), avg.hex(), m2.hex()]
+    want = np.cov(np.array([[1.0, 2.0, 4.0], [2.0, 1.0, 0.0]])).tolist()
+    assert second == str(want)
+
+
+@pytest.mark.parametrize(
+    "odd_chunk",
+    [
+        ["1.50", "2.5", "3.5"],  # a trailing zero
+        ["01.5", "2.5", "3.5"],  # a leading zero
+        ["0.30000000000000001", "0.3", "3.5"],  # a longer text of the same double as 0.3
+        ["1.25", "2.5", "3.5"],  # two decimals
+        ["6553.6", "2.5", "3.5"],  # beyond the bincount
+        ["15", "2.5", "3.5"],  # digits and decimals mixed
+    ],
+)
+def test_one_decimal_value_counts_keep_every_text(odd_chunk):
+    canonical = ["0.3", "12.5", "0.0", "399.9", "12.5", "7.0"]
+    cells = canonical + odd_chunk + canonical[::-1] + ["x", "0.3", "1.5"]
+    profiler = Profiler(["c"])
+    for start in range(0, len(cells), 3):
+        profiler.update(table({"c": cells[start : start + 3]}))
+    doc = profiler.result()
+    buckets = doc["features"][0]["string_statistics"]["distribution"]["categorical"]["buckets"]
+    counts: dict[str, int] = {}
+    for cell in cells:
+        counts[cell] = counts.get(cell, 0) + 1
+    want = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    assert buckets == [{"value": v, "count": c} for v, c in want]
+    assert doc["features"][0]["string_statistics"]["distinct_count"] == float(len(counts))
+    # the canonical chunks were counted by value * 10, not as texts
+    assert profiler._tenth_counts[0] is not None
+
+
+def test_classify_plain_reports_decimal_cells_only_when_known():
+    assert dtypes.classify_plain(pa.array(["1.5", "22.25", "3"]))[1:] == (1, 2)
+    assert dtypes.classify_plain(pa.array(["1.5", None]))[1:] == (0, 0)  # nulls: not known
+    assert dtypes.classify_plain(pa.array(["1.5", "1e5"]))[1:] == (0, 0)

@@ -9,14 +9,58 @@ multiply-add (no ``fastmath``), and the tests compare both paths bit for bit.
 Compiled code is cached on disk (``cache=True``: next to this file, else in the user's cache
 folder or ``NUMBA_CACHE_DIR``); when no cache location is writable, the kernels are compiled
 in memory instead.
+
+Start-up: numba's CPU target, on its first use in a process (even to load a cached kernel),
+imports ``numba.np.arraymath``, whose module code probes for BLAS by importing
+``scipy.linalg.cython_blas`` — about 0.1 s of SciPy the kernel never uses (its probe result
+only picks how a jitted ``np.cov``/``np.corrcoef`` multiplies). :func:`_defer_blas_probe`
+imports that module with the probe failing fast and then makes the probe lazy, so SciPy is
+imported only if some jitted code in the process asks for it.
 """
 
 from __future__ import annotations
+
+import sys
 
 import numba
 import numpy as np
 
 __all__ = ["moments"]
+
+_BLAS_MODULE = "scipy.linalg.cython_blas"
+
+
+class _LazyProbe:
+    """Stands for numba's ``_HAVE_BLAS`` flag: runs the real probe when first asked."""
+
+    def __init__(self, probe):
+        self._probe = probe
+        self._value: bool | None = None
+
+    def __bool__(self) -> bool:
+        if self._value is None:
+            self._value = bool(self._probe())
+        return self._value
+
+
+def _defer_blas_probe() -> None:
+    """Import ``numba.np.arraymath`` without importing SciPy (see the module docstring)."""
+    if "numba.np.arraymath" in sys.modules or _BLAS_MODULE in sys.modules:
+        return  # already paid for (or numba already set up): nothing to save
+    sys.modules[_BLAS_MODULE] = None  # makes ``import scipy.linalg.cython_blas`` fail at once
+    try:
+        from numba.np import arraymath
+    except Exception:  # an unexpected numba layout: let numba set itself up as usual
+        return
+    finally:
+        if _BLAS_MODULE in sys.modules and sys.modules[_BLAS_MODULE] is None:
+            del sys.modules[_BLAS_MODULE]
+    probe = getattr(arraymath, "_check_blas", None)
+    if arraymath.__dict__.get("_HAVE_BLAS") is False and callable(probe):
+        arraymath._HAVE_BLAS = _LazyProbe(probe)
+
+
+_defer_blas_probe()
 
 
 def _moments(

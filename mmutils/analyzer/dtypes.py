@@ -34,6 +34,7 @@ __all__ = [
     "TypeCounts",
     "classify",
     "classify_detailed",
+    "classify_plain",
     "count_matching",
     "decide",
     "to_double",
@@ -100,21 +101,31 @@ def classify(column: pa.Array | pa.ChunkedArray) -> TypeCounts:
 
 def classify_detailed(column: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, int]:
     """:func:`classify` plus the number of cells made of ASCII digits only (a subset of Integral)."""
+    counts, digits, _ = classify_plain(column)
+    return counts, digits
+
+
+def classify_plain(column: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, int, int]:
+    """:func:`classify_detailed` plus the number of cells shaped ``digits.digits``.
+
+    The last count is only known when no cell has another shape (and there are no nulls);
+    otherwise it is 0, which callers read as "not known to be plain decimals".
+    """
     arr = _as_array(column)
     nulls = arr.null_count
     nonnull = len(arr) - nulls
     counts = TypeCounts(unknown=nulls)
     if nonnull == 0:
-        return counts, 0
+        return counts, 0, 0
     plain = _plain_numbers(arr)
     if plain is not None:
         counts.integral, counts.fractional = plain
-        return counts, plain[0]
+        return counts, plain[0], plain[1]
     digits = pc.ascii_is_decimal(arr)
     n_digits = _true_count(digits)
     counts.integral = n_digits
     if n_digits == nonnull:
-        return counts, n_digits
+        return counts, n_digits, 0
     rest = arr.filter(pc.invert(digits))  # nulls are dropped by the filter
     frac = pc.match_substring_regex(rest, FRACTIONAL_RE)
     n_frac = _true_count(frac)
@@ -127,7 +138,7 @@ def classify_detailed(column: pa.Array | pa.ChunkedArray) -> tuple[TypeCounts, i
     counts.integral += n_int
     counts.boolean = n_bool
     counts.string = nonnull - n_digits - n_frac - n_int - n_bool
-    return counts, n_digits
+    return counts, n_digits, 0
 
 
 def _plain_numbers(arr: pa.Array) -> tuple[int, int] | None:

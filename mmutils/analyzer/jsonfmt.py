@@ -23,7 +23,7 @@ from decimal import Decimal
 
 import numpy as np
 
-__all__ = ["dumps", "java_double"]
+__all__ = ["dumps", "java_double", "java_doubles"]
 
 # Jackson escapes '"', '\\' and the C0 controls; the usual five get their short form.
 _ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')
@@ -61,13 +61,17 @@ def java_double(x: float) -> str:
         The text Java would print, e.g. ``"105.24000000000001"``, ``"2.36279E7"``, ``"-0.0"``,
         ``"NaN"``, ``"Infinity"``.
     """
+    x = float(x)
+    if 1e-3 <= abs(x) < 1e7:
+        # Python's repr is positional in this range and has the same digits: Java's text
+        return repr(x)
     if math.isnan(x):
         return "NaN"
     if math.isinf(x):
         return "Infinity" if x > 0 else "-Infinity"
     if x == 0.0:
         return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
-    sign, digit_tuple, exponent = Decimal(repr(float(x))).as_tuple()
+    sign, digit_tuple, exponent = Decimal(repr(x)).as_tuple()
     digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
     # value = 0.d1d2d3... * 10**point
     point = len(digit_tuple) + exponent
@@ -80,6 +84,47 @@ def java_double(x: float) -> str:
         return f"{prefix}{digits[:point]}.{digits[point:]}"
     fraction = digits[1:] or "0"
     return f"{prefix}{digits[0]}.{fraction}E{point - 1}"
+
+
+def java_doubles(values: Sequence[float] | np.ndarray) -> list[str]:
+    """:func:`java_double` of many values at once (e.g. a KLL sketch level).
+
+    The range test runs on the whole array: zeros and values with ``1e-3 <= |x| < 1e7`` (whose
+    Java text is Python's ``repr``) cost one ``repr`` each; only the rest (tiny, huge,
+    non-finite) take the scalar path.
+
+    Args:
+        values: floats (a list or a numpy array).
+
+    Returns:
+        The texts, in order.
+    """
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    floats = arr.tolist()
+    texts = list(map(repr, floats))
+    mag = np.abs(arr)
+    with np.errstate(invalid="ignore"):
+        plain = ((mag >= 1e-3) & (mag < 1e7)) | (arr == 0.0)  # repr(-0.0) is "-0.0" too
+    if not plain.all():
+        for i in np.flatnonzero(~plain).tolist():
+            texts[i] = java_double(floats[i])
+    return texts
+
+
+def _float_array(value: object) -> str | None:
+    """JSON text of a list / array made only of floats (sketch data), else None."""
+    if isinstance(value, np.ndarray):
+        if value.ndim != 1 or value.dtype.kind != "f" or len(value) == 0:
+            return None
+    elif not (isinstance(value, list) and value and all(type(v) is float for v in value)):
+        return None
+    arr = np.asarray(value, dtype=np.float64)
+    texts = java_doubles(arr)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        for i in np.flatnonzero(~finite).tolist():
+            texts[i] = f'"{texts[i]}"'  # as _scalar quotes them
+    return "[ " + ", ".join(texts) + " ]"
 
 
 def _scalar(value: object) -> str | None:
@@ -120,6 +165,10 @@ def _write(value: object, depth: int, out: list[str]) -> None:
             _write(item, depth + 1, out)
         out.append("\n" + "  " * depth + "}")
     elif isinstance(value, Sequence | np.ndarray):
+        floats = _float_array(value)
+        if floats is not None:
+            out.append(floats)
+            return
         if len(value) == 0:
             out.append("[ ]")
             return

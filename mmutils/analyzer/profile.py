@@ -49,6 +49,8 @@ _KLL_MAX_START = float(-(2**31))
 # integer cells below this are counted with np.bincount instead of a hash of their text
 _BINCOUNT_LIMIT = 1 << 16
 _DIGITS = np.array([len(str(i)) for i in range(_BINCOUNT_LIMIT)], dtype=np.int64)
+# length of the text "{k // 10}.{k % 10}" of a one-decimal value counted as k = value * 10
+_TENTH_DIGITS = _DIGITS[np.arange(_BINCOUNT_LIMIT) // 10] + 2
 #: Rows seen (the current chunk included) from which the numba kernels take over, if installed.
 #: Loading numba and the cached kernels costs ~0.5 s per process: small jobs (the lab's baseline,
 #: hourly monitoring runs) stay on the numpy path and never import it.
@@ -97,9 +99,11 @@ class Profiler:
             0: (KLLBatch(width, DEFAULT_K, DEFAULT_C), list(range(width)))
         }
         # value counts (for columns that may end up String): text -> count, plus, for cells
-        # that are canonical non-negative integers, a bincount by value (much cheaper)
+        # that are canonical non-negative integers, a bincount by value (much cheaper), and
+        # for canonical one-decimal cells ("12.5"), a bincount by value * 10
         self._values: list[dict[str, int] | None] = [{} for _ in range(width)]
         self._int_counts: list[np.ndarray | None] = [None] * width
+        self._tenth_counts: list[np.ndarray | None] = [None] * width
 
     # -- update ----------------------------------------------------------------------------
 
@@ -116,8 +120,9 @@ class Profiler:
         self.item_count += rows
         columns = [_as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
         digit_cells = np.zeros(width, dtype=np.int64)
+        decimal_cells = np.zeros(width, dtype=np.int64)
         for j, arr in enumerate(columns):
-            counts, digit_cells[j] = dtypes.classify_detailed(arr)
+            counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
             self._types[j] += counts
             if counts.string or counts.boolean:
                 self._numeric_ok[j] = False
@@ -130,7 +135,7 @@ class Profiler:
         # per-column extremes of the chunk; missing (NaN) cells are skipped, as in np.nanmin
         lo = np.fmin.reduce(x, axis=1, initial=np.inf)
         hi = np.fmax.reduce(x, axis=1, initial=-np.inf)
-        self._count_chunk_values(columns, numeric, x, digit_cells, hi)
+        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi)
         if len(numeric) == 0:
             self._sketches = {}
             return
@@ -143,6 +148,7 @@ class Profiler:
         numeric: np.ndarray,
         x: np.ndarray,
         digit_cells: np.ndarray,
+        decimal_cells: np.ndarray,
         hi: np.ndarray,
     ) -> None:
         """Add the chunk's cells to the value counts of the columns that may turn String."""
@@ -162,6 +168,12 @@ class Profiler:
                     continue
                 if self._count_integers(j, arr, x[pos]):
                     continue
+            if (
+                pos is not None
+                and decimal_cells[j] == len(arr)
+                and self._count_tenths(j, arr, x[pos])
+            ):
+                continue
             self._count_values(j, arr)
 
     def _count_integers(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
@@ -178,15 +190,27 @@ class Profiler:
         self._add_int_counts(j, counts)
         return True
 
+    def _count_tenths(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
+        """Count a chunk of ``digits.digits`` cells (no nulls) by value * 10, when exact.
+
+        False (nothing counted) unless every cell is the canonical text of its value with one
+        decimal, ``"{k // 10}.{k % 10}"``, so that the count by ``k`` loses no text.
+        """
+        scaled = np.rint(values * 10.0)
+        if scaled.max() >= _BINCOUNT_LIMIT or not (scaled / 10.0 == values).all():
+            return False  # a value with more decimals (or too large to bincount)
+        counts = np.bincount(scaled.astype(np.int64))
+        # A digits.digits cell whose double equals k / 10 is at least as long as that text
+        # (longer when it has leading or trailing zeros, or is a longer decimal rounding to
+        # the same double), so equal byte totals mean every cell is exactly its k's text.
+        if _text_bytes(arr) != int(counts @ _TENTH_DIGITS[: len(counts)]):
+            return False
+        self._tenth_counts[j] = _add_counts(self._tenth_counts[j], counts)
+        self._check_value_limit(j)
+        return True
+
     def _add_int_counts(self, j: int, counts: np.ndarray) -> None:
-        have = self._int_counts[j]
-        if have is None:
-            self._int_counts[j] = counts
-        else:
-            if len(have) < len(counts):
-                have = np.concatenate([have, np.zeros(len(counts) - len(have), np.int64)])
-            have[: len(counts)] += counts
-            self._int_counts[j] = have
+        self._int_counts[j] = _add_counts(self._int_counts[j], counts)
         self._check_value_limit(j)
 
     def _count_values(self, j: int, arr: pa.Array) -> None:
@@ -199,12 +223,16 @@ class Profiler:
         self._check_value_limit(j)
 
     def _check_value_limit(self, j: int) -> None:
-        ints = self._int_counts[j]
-        distinct = len(self._values[j]) + (0 if ints is None else int(np.count_nonzero(ints)))
-        if distinct > VALUE_COUNT_LIMIT and self._numeric_ok[j]:
+        if not self._numeric_ok[j]:
+            return
+        distinct = len(self._values[j])  # an upper bound: the three stores may share values
+        for store in (self._int_counts[j], self._tenth_counts[j]):
+            distinct += 0 if store is None else int(np.count_nonzero(store))
+        if distinct > VALUE_COUNT_LIMIT and len(self.value_counts(j)) > VALUE_COUNT_LIMIT:
             # almost surely numeric; stop paying for the counts
             self._values[j] = None
             self._int_counts[j] = None
+            self._tenth_counts[j] = None
 
     def value_counts(self, j: int) -> dict[str, int] | None:
         """Cell text -> count for column ``j`` (None once a numeric column stopped counting)."""
@@ -217,6 +245,11 @@ class Profiler:
             for value in np.flatnonzero(ints).tolist():
                 key = str(value)
                 merged[key] = merged.get(key, 0) + int(ints[value])
+        tenths = self._tenth_counts[j]
+        if tenths is not None:
+            for k in np.flatnonzero(tenths).tolist():
+                key = f"{k // 10}.{k % 10}"
+                merged[key] = merged.get(key, 0) + int(tenths[k])
         return merged
 
     def _update_moments(
@@ -377,6 +410,16 @@ def _text_bytes(arr: pa.Array) -> int:
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
     return int(offsets[arr.offset + len(arr)] - offsets[arr.offset])
+
+
+def _add_counts(have: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+    """Element-wise sum of two bincounts of different lengths (``have`` may be reused)."""
+    if have is None:
+        return counts
+    if len(have) < len(counts):
+        have = np.concatenate([have, np.zeros(len(counts) - len(have), np.int64)])
+    have[: len(counts)] += counts
+    return have
 
 
 def _stack(parts: list[tuple[KLLBatch, list[int]]]) -> tuple[KLLBatch, list[int]]:
