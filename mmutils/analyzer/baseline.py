@@ -166,15 +166,13 @@ def dataframe_chunks(
 
 
 def _write(output_dir: PathLike, result: BaselineResult) -> None:
+    """Write both files, each under a temporary name first: a failure leaves no half file."""
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in (
-        (STATISTICS_FILE, result.statistics_json()),
-        (CONSTRAINTS_FILE, result.constraints_json()),
-    ):
-        path = out / name
-        path.write_text(text, encoding="utf-8")
-        result.files.append(path)
+    result.files.extend(
+        jsonfmt.write_documents(
+            out, {STATISTICS_FILE: result.statistics, CONSTRAINTS_FILE: result.constraints}
+        )
+    )
     result.output_dir = out
 
 

@@ -170,7 +170,7 @@ def _baseline(args: argparse.Namespace) -> int:
                     dataset_format=fmt,
                     categorical_drift_method=args.categorical_drift_method,
                 )
-            from mmutils.analyzer.monitor import write_documents
+            from mmutils.analyzer.jsonfmt import write_documents
 
             write_documents(
                 local_out,

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmutils.analyzer import monitor, scripts
+from mmutils.analyzer import jsonfmt, monitor, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 
 DEFAULT_OPT_ML = "/opt/ml"
@@ -167,7 +167,7 @@ def _baseline(env: Mapping[str, str], preprocessor) -> str:
         statistics = profiler.result()
         constraints = suggest_constraints(statistics, categorical_drift_method=drift_method)
     log(f"Analysed {statistics['dataset']['item_count']} records")
-    files = monitor.write_documents(
+    files = jsonfmt.write_documents(
         env["output_path"],
         {monitor.STATISTICS: statistics, monitor.CONSTRAINTS: constraints},
     )

@@ -17,13 +17,16 @@ The document text ends with one newline, as the real ``constraints.json`` does.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-__all__ = ["dumps", "java_double", "java_doubles"]
+__all__ = ["dumps", "java_double", "java_doubles", "write_documents"]
 
 # Jackson escapes '"', '\\' and the C0 controls; the usual five get their short form.
 _ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')
@@ -213,3 +216,17 @@ def dumps(obj: object) -> str:
     _write(obj, 0, out)
     out.append("\n")
     return "".join(out)
+
+
+def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> list[Path]:
+    """Write JSON documents in the container's format; each via a temporary name + rename."""
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for name, doc in documents.items():
+        tmp = out / f".{name}.tmp-{os.getpid()}"
+        tmp.write_text(dumps(doc), encoding="utf-8")
+        staged.append((tmp, out / name))
+    for tmp, final in staged:
+        tmp.replace(final)
+    return [final for _, final in staged]

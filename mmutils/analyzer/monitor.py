@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import pyarrow.compute as pc
 
 from mmutils.analyzer import capture_reader, checks, metrics, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
-from mmutils.analyzer.jsonfmt import dumps, java_double
+from mmutils.analyzer.jsonfmt import java_double, write_documents
 from mmutils.analyzer.profile import Profiler
 
 CAPTURE = "sagemakerCaptureJson"
@@ -256,7 +255,7 @@ def exit_message(violations: Sequence) -> str:
     return f"CompletedWithViolations: Job completed successfully with {len(violations)} violations."
 
 
-@dataclass
+@dataclass(repr=False)
 class MonitoringResult:
     """What one monitoring execution produced.
 
@@ -299,6 +298,13 @@ class MonitoringResult:
         """Violations per ``constraint_check_type``, most frequent first."""
         return dict(Counter(v["constraint_check_type"] for v in self.violations).most_common())
 
+    def __repr__(self) -> str:
+        checks = ", ".join(f"{k}={v}" for k, v in self.counts_by_check().items())
+        return (
+            f"<MonitoringResult {self.status}: {self.item_count} records, "
+            f"{len(self.violations)} violations" + (f" ({checks})>" if checks else ">")
+        )
+
     def __str__(self) -> str:
         lines = [
             f"{self.status}: {self.item_count} records, {len(self.statistics.get('features', []))}"
@@ -335,20 +341,6 @@ class MonitoringResult:
             f"{len(self.violations)} violations<br><code>{esc(self.exit_message)}</code>"
             f"{table}{more}</div>"
         )
-
-
-def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> list[Path]:
-    """Write JSON documents in the container's format; each via a temporary name + rename."""
-    out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staged = []
-    for name, doc in documents.items():
-        tmp = out / f".{name}.tmp-{os.getpid()}"
-        tmp.write_text(dumps(doc), encoding="utf-8")
-        staged.append((tmp, out / name))
-    for tmp, final in staged:
-        tmp.replace(final)
-    return [final for _, final in staged]
 
 
 # --------------------------------------------------------------------------------------------
