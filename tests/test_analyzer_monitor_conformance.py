@@ -214,3 +214,20 @@ def test_result_summary_lists_violations(tmp_path, baseline, traffic):
     assert "  data_type_check: 60" in text and "… and 55 more" in text
     html = result._repr_html_()
     assert html.count("<tr><td>") == 50 and "… and 10 more" in html
+
+
+def test_monitoring_result_repr_is_one_line():
+    """In a notebook, ``report`` shows a summary, not the whole statistics document."""
+    from mmutils.analyzer.monitor import MonitoringResult
+
+    result = MonitoringResult(
+        statistics={"dataset": {"item_count": 7}, "features": []},
+        constraints={},
+        violations=[
+            {"feature_name": "a", "constraint_check_type": "data_type_check", "description": "x"},
+            {"feature_name": "b", "constraint_check_type": "data_type_check", "description": "y"},
+        ],
+    )
+    assert repr(result) == (
+        "<MonitoringResult CompletedWithViolations: 7 records, 2 violations (data_type_check=2)>"
+    )
