@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import time
 
 import boto3
 import pytest
+from sdk_sleeps import recorded_sleeps
 
 import mmutils
 from mmutils import aws
@@ -68,7 +68,7 @@ class TestMoto:
         assert again.role == lab.role
         assert again.client("s3").get_object(Bucket=lab.bucket, Key="connect/hello.txt")
 
-    def test_deploy_wait_returns_quickly(self, lab, test_data_dir):
+    def test_deploy_wait_returns_quickly(self, lab, test_data_dir, monkeypatch):
         """deploy(wait=True) polls the emulator every 0.2 s instead of sleeping 30 s first."""
         from sagemaker import image_uris
         from sagemaker.model import Model
@@ -83,20 +83,19 @@ class TestMoto:
             role=lab.role,
             sagemaker_session=sess,
         )
-        start = time.monotonic()
-        model.deploy(
-            initial_instance_count=1,
-            instance_type="ml.m5.xlarge",
-            endpoint_name="connect-fast-deploy",
-            wait=True,
-        )
-        elapsed = time.monotonic() - start
-        assert elapsed < 5, f"deploy(wait=True) took {elapsed:.1f} s"
+        with recorded_sleeps(monkeypatch) as sleeps:
+            model.deploy(
+                initial_instance_count=1,
+                instance_type="ml.m5.xlarge",
+                endpoint_name="connect-fast-deploy",
+                wait=True,
+            )
+        assert max(sleeps, default=0) <= 1, f"the SDK slept {sleeps} (its own default is 30 s)"
         desc = sess.sagemaker_client.describe_endpoint(EndpointName="connect-fast-deploy")
         assert desc["EndpointStatus"] == "InService"
         sess.delete_endpoint("connect-fast-deploy")
 
-    def test_processing_waits_are_fast(self, lab):
+    def test_processing_waits_are_fast(self, lab, monkeypatch):
         """The SDK sleeps 5 s (wait) or 10 s (logs) before its first look; here 0.2 s."""
         from sagemaker.exceptions import UnexpectedStatusException
 
@@ -117,12 +116,14 @@ class TestMoto:
             lambda: sess.wait_for_processing_job("connect-fast-job"),
             lambda: sess.logs_for_processing_job("connect-fast-job", wait=True),
         ):
-            start = time.monotonic()
-            with pytest.raises(UnexpectedStatusException, match="not supported by the mmlab"):
+            with (
+                recorded_sleeps(monkeypatch) as sleeps,
+                pytest.raises(UnexpectedStatusException, match="not supported by the mmlab"),
+            ):
                 wait()
-            assert time.monotonic() - start < 2
+            assert max(sleeps, default=0) <= 1, f"the SDK slept {sleeps}"
 
-    def test_baseline_job_with_logs_returns_when_the_job_ends(self, lab, capsys):
+    def test_baseline_job_with_logs_returns_when_the_job_ends(self, lab, capsys, monkeypatch):
         from sagemaker.model_monitor import DatasetFormat, DefaultModelMonitor
 
         sess = lab.sagemaker_session
@@ -130,16 +131,16 @@ class TestMoto:
             Bucket=lab.bucket, Key="connect/baseline.csv", Body=b"a,b\n1,x\n2,y\n3,x\n"
         )
         monitor = DefaultModelMonitor(role=lab.role, sagemaker_session=sess)
-        start = time.monotonic()
-        monitor.suggest_baseline(
-            baseline_dataset=f"s3://{lab.bucket}/connect/baseline.csv",
-            dataset_format=DatasetFormat.csv(header=True),
-            output_s3_uri=f"s3://{lab.bucket}/connect/baseline-results",
-            wait=True,
-            logs=True,
-        )
-        elapsed = time.monotonic() - start
-        assert elapsed < 8, f"suggest_baseline(wait=True, logs=True) took {elapsed:.1f} s"
+        with recorded_sleeps(monkeypatch) as sleeps:
+            monitor.suggest_baseline(
+                baseline_dataset=f"s3://{lab.bucket}/connect/baseline.csv",
+                dataset_format=DatasetFormat.csv(header=True),
+                output_s3_uri=f"s3://{lab.bucket}/connect/baseline-results",
+                wait=True,
+                logs=True,
+            )
+        # the SDK's own polls are 5 s (wait) and 10 s / 30 s (logs)
+        assert max(sleeps, default=0) <= 1, f"the SDK slept {sleeps}"
         # logs=True printed the job's log from the emulated CloudWatch Logs
         assert (
             "Completed: Job completed successfully with no violations." in capsys.readouterr().out
