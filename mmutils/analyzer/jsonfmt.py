@@ -79,12 +79,7 @@ def java_double(x: float) -> str:
     # value = 0.d1d2d3... * 10**point
     point = len(digit_tuple) + exponent
     prefix = "-" if sign else ""
-    if 1e-3 <= abs(x) < 1e7:
-        if point <= 0:
-            return f"{prefix}0.{'0' * -point}{digits}"
-        if point >= len(digits):
-            return f"{prefix}{digits}{'0' * (point - len(digits))}.0"
-        return f"{prefix}{digits[:point]}.{digits[point:]}"
+    # outside [1e-3, 1e7) Java switches to computerized scientific notation
     fraction = digits[1:] or "0"
     return f"{prefix}{digits[0]}.{fraction}E{point - 1}"
 
