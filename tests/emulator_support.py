@@ -269,6 +269,66 @@ def baseline_job(emu: Emulator, name: str, data_uri: str, output_uri: str, env: 
     )
 
 
+def data_quality_job_definition(
+    sm,
+    name: str,
+    endpoint: str,
+    reports_uri: str,
+    *,
+    statistics: str | None = None,
+    constraints: str | None = None,
+    app: dict | None = None,
+) -> None:
+    """Create a data-quality job definition the way the SDK's create_monitoring_schedule does.
+
+    Args:
+        sm: a SageMaker client of the emulator.
+        name: the job definition's name.
+        endpoint: the monitored endpoint.
+        reports_uri: the MonitoringOutputs S3 URI.
+        statistics: baseline statistics URI (no baseline config when neither is given).
+        constraints: baseline constraints URI.
+        app: DataQualityAppSpecification (default: the analyzer image alone).
+    """
+    baseline = {}
+    if constraints:
+        baseline["ConstraintsResource"] = {"S3Uri": constraints}
+    if statistics:
+        baseline["StatisticsResource"] = {"S3Uri": statistics}
+    sm.create_data_quality_job_definition(
+        JobDefinitionName=name,
+        RoleArn=ROLE,
+        DataQualityAppSpecification=app or {"ImageUri": ANALYZER_IMAGE},
+        DataQualityBaselineConfig=baseline,
+        DataQualityJobInput={
+            "EndpointInput": {
+                "EndpointName": endpoint,
+                "LocalPath": "/opt/ml/processing/input/endpoint",
+                "S3InputMode": "File",
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
+        DataQualityJobOutputConfig={
+            "MonitoringOutputs": [
+                {
+                    "S3Output": {
+                        "S3Uri": reports_uri,
+                        "LocalPath": "/opt/ml/processing/output",
+                        "S3UploadMode": "Continuous",
+                    }
+                }
+            ]
+        },
+        JobResources={
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": "ml.m5.xlarge",
+                "VolumeSizeInGB": 30,
+            }
+        },
+    )
+
+
 def sdk_session(emu: Emulator, bucket: str = "lab-bucket"):
     """A sagemaker.Session pinned to the emulator, with short polling (as the lab's shims do)."""
     os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")

@@ -7,10 +7,9 @@ import threading
 
 import pytest
 from emulator_support import (
-    ANALYZER_IMAGE,
-    ROLE,
     baseline_job,
     capture_config,
+    data_quality_job_definition,
     deploy,
     read_lines,
     running,
@@ -60,35 +59,7 @@ def test_two_clients_advancing_at_once_run_each_execution_once(emu):
     c = EmulatorClient(emu.url)
     c.set_clock("2024-06-02T10:05:00Z")
     sm = emu.client("sagemaker")
-    sm.create_data_quality_job_definition(
-        JobDefinitionName="fault-def",
-        RoleArn=ROLE,
-        DataQualityAppSpecification={"ImageUri": ANALYZER_IMAGE},
-        DataQualityBaselineConfig={},
-        DataQualityJobInput={
-            "EndpointInput": {
-                "EndpointName": "fault-ep",
-                "LocalPath": "/opt/ml/processing/input/endpoint",
-            }
-        },
-        DataQualityJobOutputConfig={
-            "MonitoringOutputs": [
-                {
-                    "S3Output": {
-                        "S3Uri": "s3://lab-bucket/reports",
-                        "LocalPath": "/opt/ml/processing/output",
-                    }
-                }
-            ]
-        },
-        JobResources={
-            "ClusterConfig": {
-                "InstanceCount": 1,
-                "InstanceType": "ml.m5.xlarge",
-                "VolumeSizeInGB": 30,
-            }
-        },
-    )
+    data_quality_job_definition(sm, "fault-def", "fault-ep", "s3://lab-bucket/reports")
     sm.create_monitoring_schedule(
         MonitoringScheduleName="fault-s",
         MonitoringScheduleConfig={

@@ -9,9 +9,9 @@ import json
 import pytest
 from emulator_support import (
     ANALYZER_IMAGE,
-    ROLE,
     baseline_job,
     capture_config,
+    data_quality_job_definition,
     deploy,
     list_keys,
     running,
@@ -114,40 +114,14 @@ def lab(emu, test_data_dir):
         app = {"ImageUri": ANALYZER_IMAGE, "Environment": {"publish_cloudwatch_metrics": metrics}}
         if pre:
             app["RecordPreprocessorSourceUri"] = pre
-        sm.create_data_quality_job_definition(
-            JobDefinitionName=f"{name}-def",
-            RoleArn=ROLE,
-            DataQualityAppSpecification=app,
-            DataQualityBaselineConfig={
-                "ConstraintsResource": {"S3Uri": constraints},
-                "StatisticsResource": {"S3Uri": stats},
-            },
-            DataQualityJobInput={
-                "EndpointInput": {
-                    "EndpointName": name,
-                    "LocalPath": "/opt/ml/processing/input/endpoint",
-                    "S3InputMode": "File",
-                    "S3DataDistributionType": "FullyReplicated",
-                }
-            },
-            DataQualityJobOutputConfig={
-                "MonitoringOutputs": [
-                    {
-                        "S3Output": {
-                            "S3Uri": f"s3://{BUCKET}/reports",
-                            "LocalPath": "/opt/ml/processing/output",
-                            "S3UploadMode": "Continuous",
-                        }
-                    }
-                ]
-            },
-            JobResources={
-                "ClusterConfig": {
-                    "InstanceCount": 1,
-                    "InstanceType": "ml.m5.xlarge",
-                    "VolumeSizeInGB": 30,
-                }
-            },
+        data_quality_job_definition(
+            sm,
+            f"{name}-def",
+            name,
+            f"s3://{BUCKET}/reports",
+            statistics=stats,
+            constraints=constraints,
+            app=app,
         )
         sm.create_monitoring_schedule(
             MonitoringScheduleName=f"{name}-schedule",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from emulator_support import ANALYZER_IMAGE, REGION, ROLE, running
+from emulator_support import ANALYZER_IMAGE, REGION, data_quality_job_definition, running
 
 
 @pytest.fixture(scope="module")
@@ -16,34 +16,16 @@ def emu(tmp_path_factory):
 
 
 def _job_definition(sm, name: str, endpoint: str = "sched-ep") -> None:
-    sm.create_data_quality_job_definition(
-        JobDefinitionName=name,
-        RoleArn=ROLE,
-        DataQualityAppSpecification={
+    data_quality_job_definition(
+        sm,
+        name,
+        endpoint,
+        "s3://b/reports",
+        statistics="s3://b/statistics.json",
+        constraints="s3://b/constraints.json",
+        app={
             "ImageUri": ANALYZER_IMAGE,
             "Environment": {"publish_cloudwatch_metrics": "Enabled"},
-        },
-        DataQualityBaselineConfig={
-            "ConstraintsResource": {"S3Uri": "s3://b/constraints.json"},
-            "StatisticsResource": {"S3Uri": "s3://b/statistics.json"},
-        },
-        DataQualityJobInput={
-            "EndpointInput": {
-                "EndpointName": endpoint,
-                "LocalPath": "/opt/ml/processing/input/endpoint",
-            }
-        },
-        DataQualityJobOutputConfig={
-            "MonitoringOutputs": [
-                {"S3Output": {"S3Uri": "s3://b/reports", "LocalPath": "/opt/ml/processing/output"}}
-            ]
-        },
-        JobResources={
-            "ClusterConfig": {
-                "InstanceCount": 1,
-                "InstanceType": "ml.m5.xlarge",
-                "VolumeSizeInGB": 30,
-            }
         },
     )
 
