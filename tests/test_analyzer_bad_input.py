@@ -151,8 +151,19 @@ def test_missing_baseline_files(tmp_path, baseline):
         run_monitoring(window, tmp_path / "nope.json", baseline[1])
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    with pytest.raises(AnalyzerError, match=r"broken\.json is not valid JSON"):
+    with pytest.raises(
+        AnalyzerError,
+        match=r"^Baseline constraints: .*broken\.json: not valid JSON \(line 1, column 2\)",
+    ):
         run_monitoring(window, None, broken)
+    featureless = tmp_path / "featureless.json"
+    featureless.write_text('{"version": 0.0}')
+    with pytest.raises(
+        AnalyzerError, match=r"Baseline constraints file .*featureless\.json has no"
+    ):
+        run_monitoring(window, None, featureless)
+    with pytest.raises(AnalyzerError, match=r"^Baseline constraints has no 'features' list$"):
+        run_monitoring(window, None, featureless.read_text())  # the JSON text itself
 
 
 def test_nan_and_inf_tokens_are_string_cells(tmp_path, baseline):

@@ -257,6 +257,28 @@ def test_window_selects_hour_folders(tmp_path):
     assert read_capture(tmp_path, start_time="2024-01-02T00:00:00Z").names == []
 
 
+def test_window_keeps_files_outside_real_hour_folders(tmp_path):
+    """Only a real ``yyyy/mm/dd/HH`` date selects by hour; anything else is always read."""
+    base = tmp_path / "ep" / "AllTraffic" / "2024"
+    _write(base / "13" / "01" / "00" / "x.jsonl", [_record("1,2", "0.5")])  # no month 13
+    _write(base / "01" / "01" / "05" / "x.jsonl", [_record("1,2", "0.5")])  # outside the window
+    _write(tmp_path / "loose.jsonl", [_record("1,2", "0.5")])
+    files = list_capture_files(tmp_path, "2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z")
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "ep/AllTraffic/2024/13/01/00/x.jsonl",
+        "loose.jsonl",
+    ]
+
+
+def test_invalid_base64_payload_names_file_and_line(tmp_path):
+    bad = _record("1,2", "0.5", encoding="BASE64")
+    bad["captureData"]["endpointInput"]["data"] = "!!not base64"
+    bad["captureData"]["endpointOutput"]["data"] = base64.b64encode(b"0.5").decode()
+    path = _write(tmp_path / "b.jsonl", [_record("1,2", "0.5"), bad])
+    with pytest.raises(AnalyzerError, match=r"b\.jsonl line 2: BASE64 data is not valid base64"):
+        list(read_capture(path).chunks)
+
+
 def test_missing_source(tmp_path):
     with pytest.raises(AnalyzerError, match="Dataset source not found"):
         read_capture(tmp_path / "nope")

@@ -22,14 +22,13 @@ from mmutils.analyzer import jsonfmt, readers
 from mmutils.analyzer.constraints import suggest_constraints
 from mmutils.analyzer.errors import NoDataError
 from mmutils.analyzer.profile import Profiler
+from mmutils.formats.reports import CONSTRAINTS, STATISTICS, stats_block
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["BaselineResult", "dataframe_chunks", "suggest_baseline"]
 
-STATISTICS_FILE = "statistics.json"
-CONSTRAINTS_FILE = "constraints.json"
 _DATAFRAME_CHUNK_ROWS = 65_536
 
 PathLike = str | os.PathLike
@@ -57,7 +56,7 @@ class BaselineResult:
         rows = []
         for feature in self.statistics["features"]:
             num = feature.get("numerical_statistics")
-            stats = num or feature.get("string_statistics") or {}
+            stats = stats_block(feature) or {}
             common = stats.get("common", {})
             rows.append(
                 {
@@ -170,7 +169,7 @@ def _write(output_dir: PathLike, result: BaselineResult) -> None:
     out = Path(output_dir)
     result.files.extend(
         jsonfmt.write_documents(
-            out, {STATISTICS_FILE: result.statistics, CONSTRAINTS_FILE: result.constraints}
+            out, {STATISTICS: result.statistics, CONSTRAINTS: result.constraints}
         )
     )
     result.output_dir = out

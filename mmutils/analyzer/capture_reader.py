@@ -11,16 +11,17 @@ Fast path (CSV payloads, the common case): pyarrow's JSON reader parses each fil
 columns; the output and input CSV strings are joined per record and the joined text is parsed
 by pyarrow's CSV reader as all-string columns. No Python loop runs per record. JSON / BASE64
 payloads, multi-line payloads and error reporting go through a precise per-line parser.
+
+The capture format itself (parsing a line, decoding a payload, the hour-folder layout) is
+:mod:`mmutils.formats`; this module turns records into rows and keeps the service's
+encoding-mismatch text.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import json
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +33,9 @@ import pyarrow.json as pajson
 
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
-
-INPUT = "endpointInput"
-OUTPUT = "endpointOutput"
-SHADOW = "ShadowExperiment"
+from mmutils.formats import capture_record
+from mmutils.formats.capture_key import parse_hour_folder
+from mmutils.formats.capture_record import INPUT, OUTPUT, SHADOW
 
 #: rows per yielded chunk (bounds memory; the profiler is vectorised per chunk)
 CHUNK_ROWS = 65_536
@@ -57,7 +57,6 @@ _SCHEMA = pa.schema(
         ("eventMetadata", pa.struct([("invocationSource", pa.string())])),
     ]
 )
-_HOUR_DIRS = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})$")
 
 
 def mismatch_message(input_encoding: str, output_encoding: str) -> str:
@@ -117,14 +116,11 @@ def list_capture_files(
         return files
     kept = []
     for path in files:
-        match = _HOUR_DIRS.search(path.parent.as_posix())
-        if match:
-            hour = datetime(*map(int, match.groups()), tzinfo=UTC)
-            if (end is not None and hour >= end) or (
-                start is not None and hour + timedelta(hours=1) <= start
-            ):
-                continue
-        kept.append(path)
+        hour = parse_hour_folder(path.parent.as_posix())
+        after = hour is not None and end is not None and hour >= end
+        before = hour is not None and start is not None and hour + timedelta(hours=1) <= start
+        if not (after or before):
+            kept.append(path)
     return kept
 
 
@@ -140,27 +136,12 @@ def iter_capture_records(files: Iterable[Path]) -> Iterator[tuple[Path, int, dic
     """
     for path in files:
         with open(path, "rb") as fh:
-            for lineno, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    rec = json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    raise AnalyzerError(
-                        f"Malformed capture record in {path} line {lineno}: not UTF-8 ({exc})"
-                    ) from None
-                except json.JSONDecodeError as exc:
-                    raise AnalyzerError(
-                        f"Malformed capture record in {path} line {lineno}: invalid JSON ({exc})"
-                    ) from None
-                if not isinstance(rec, dict):
-                    raise AnalyzerError(
-                        f"Malformed capture record in {path} line {lineno}: not a JSON object"
-                    )
-                meta = rec.get("eventMetadata")
-                if isinstance(meta, dict) and meta.get("invocationSource") == SHADOW:
-                    continue
-                yield path, lineno, rec
+            try:
+                for lineno, rec in capture_record.iter_lines(fh, source=str(path)):
+                    if not capture_record.is_shadow(rec):
+                        yield path, lineno, rec
+            except capture_record.CaptureFormatError as exc:
+                raise AnalyzerError(str(exc)) from None
 
 
 def _csv_rows(text: str) -> list[list[str | None]]:
@@ -218,47 +199,45 @@ def _json_rows(text: str) -> list[list[str | None]]:
     return rows
 
 
-def payload_rows(event: dict) -> list[list[str | None]]:
-    """Split one ``endpointInput`` / ``endpointOutput`` payload into rows of string cells."""
+def payload_rows(event: Mapping) -> list[list[str | None]]:
+    """Split one ``endpointInput`` / ``endpointOutput`` payload into rows of string cells.
+
+    CSV payloads are CSV rows, JSON payloads one row per record (flattened leaves); BASE64
+    payloads are decoded, then read as CSV when the content type says so, else as JSON (CSV
+    when that fails).
+
+    Raises:
+        ValueError: the payload cannot be decoded (a
+            :class:`~mmutils.formats.capture_record.CaptureFormatError`) or its JSON is invalid.
+    """
+    text = capture_record.decode_text(event)
     encoding = event.get("encoding")
-    data = event.get("data")
-    if not isinstance(data, str):
-        raise ValueError(f"{event.get('mode', 'payload')} has no string 'data' field")
     if encoding == "CSV":
-        return _csv_rows(data)
+        return _csv_rows(text)
     if encoding == "JSON":
-        return _json_rows(data)
-    if encoding == "BASE64":
-        try:
-            text = base64.b64decode(data, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError) as exc:
-            raise ValueError(f"BASE64 data does not decode to UTF-8 text ({exc})") from None
-        ctype = (event.get("observedContentType") or "").lower()
-        if "csv" in ctype:
-            return _csv_rows(text)
-        try:
-            return _json_rows(text)
-        except json.JSONDecodeError:
-            return _csv_rows(text)
-    raise ValueError(f"unknown encoding {encoding!r} (expected CSV, JSON or BASE64)")
+        return _json_rows(text)
+    # BASE64 (decode_text accepts no other encoding)
+    if "csv" in (event.get("observedContentType") or "").lower():
+        return _csv_rows(text)
+    try:
+        return _json_rows(text)
+    except json.JSONDecodeError:
+        return _csv_rows(text)
 
 
-def record_rows(rec: dict, parts: Sequence[str]) -> list[list[str | None]]:
+def record_rows(rec: Mapping, parts: Sequence[str]) -> list[list[str | None]]:
     """The rows one capture record contributes, its ``parts`` concatenated in order.
 
     Raises:
         AnalyzerError: the input and output encodings differ (the service's text).
         ValueError: the record is not a data-capture record or a payload cannot be decoded.
     """
-    cap = rec.get("captureData")
-    if not isinstance(cap, dict):
-        raise ValueError("not a data-capture record (no 'captureData' object)")
-    events = {name: cap.get(name) for name in (INPUT, OUTPUT)}
-    if isinstance(events[INPUT], dict) and isinstance(events[OUTPUT], dict):
+    events = capture_record.payloads(rec)
+    if INPUT in events and OUTPUT in events:
         enc_in, enc_out = events[INPUT].get("encoding"), events[OUTPUT].get("encoding")
         if enc_in != enc_out:
             raise AnalyzerError(mismatch_message(enc_in, enc_out))
-    pieces = [payload_rows(events[p]) for p in parts if isinstance(events.get(p), dict)]
+    pieces = [payload_rows(events[p]) for p in parts if p in events]
     if not pieces:
         raise ValueError(f"record has none of {', '.join(parts)}")
     counts = {len(p) for p in pieces}

@@ -25,10 +25,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from mmutils.analyzer import drift
+from mmutils.analyzer import distances
 from mmutils.analyzer.jsonfmt import java_double
-
-NUMERIC = ("Integral", "Fractional")
+from mmutils.formats.reports import NUMERIC_TYPES, stats_block
 
 #: the container's DataQualityMonitoringConfig defaults (spec §E.1)
 DEFAULT_CONFIG: dict = {
@@ -148,15 +147,10 @@ def _enabled(value) -> bool:
 # Statistics helpers
 
 
-def _stats_block(feature: Mapping | None) -> Mapping:
-    if not feature:
-        return {}
-    return feature.get("numerical_statistics") or feature.get("string_statistics") or {}
-
-
 def present_missing(feature: Mapping | None) -> tuple[int, int]:
     """``(num_present, num_missing)`` of a statistics.json feature (zeros when absent)."""
-    common = _stats_block(feature).get("common") or {}
+    block = (stats_block(feature) if feature else None) or {}
+    common = block.get("common") or {}
     return int(common.get("num_present", 0)), int(common.get("num_missing", 0))
 
 
@@ -264,11 +258,11 @@ def _drift(
 ) -> tuple[float | None, dict | None]:
     """Distance (for metrics) and the violation, if any, for one feature."""
     method = dist_cfg["comparison_method"]
-    if inferred in NUMERIC:
+    if inferred in NUMERIC_TYPES:
         base_levels, cur_levels = sketch_levels(base_feat), sketch_levels(cur_feat)
         if base_levels is None or cur_levels is None:
             return None, None
-        distance = drift.numerical_distance(base_levels, cur_levels, method)
+        distance = distances.numerical_distance(base_levels, cur_levels, method)
         threshold = float(dist_cfg["comparison_threshold"])
         if distance > threshold:
             return distance, _violation(
@@ -280,7 +274,7 @@ def _drift(
         return None, None
     threshold = float(dist_cfg["categorical_comparison_threshold"])
     if dist_cfg.get("categorical_drift_method") == "ChiSquared":
-        _, p_value, _ = drift.chi_square_test(cur_counts, base_counts)
+        _, p_value, _ = distances.chi_square_test(cur_counts, base_counts)
         if math.isnan(p_value):
             return None, None
         if p_value < threshold:
@@ -288,7 +282,7 @@ def _drift(
                 name, "baseline_drift_check", chi_square_description(p_value, threshold)
             )
         return p_value, None
-    distance = drift.categorical_distance(base_counts, cur_counts, method)
+    distance = distances.categorical_distance(base_counts, cur_counts, method)
     if distance > threshold:
         return distance, _violation(
             name, "baseline_drift_check", drift_description("Categorical", distance, threshold)

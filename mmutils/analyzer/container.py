@@ -31,6 +31,7 @@ from pathlib import Path
 
 from mmutils.analyzer import jsonfmt, monitor, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
+from mmutils.formats import reports
 
 DEFAULT_OPT_ML = "/opt/ml"
 #: path-valued variables relocated under $MMLAB_OPT_ML when they start with /opt/ml/
@@ -169,7 +170,7 @@ def _baseline(env: Mapping[str, str], preprocessor) -> str:
     log(f"Analysed {statistics['dataset']['item_count']} records")
     files = jsonfmt.write_documents(
         env["output_path"],
-        {monitor.STATISTICS: statistics, monitor.CONSTRAINTS: constraints},
+        {reports.STATISTICS: statistics, reports.CONSTRAINTS: constraints},
     )
     for f in files:
         log(f"Wrote {f}")
@@ -186,7 +187,7 @@ def _monitoring(env: Mapping[str, str], paths: JobPaths) -> str:
         # statistics only: check against the constraints a baseline job would have suggested
         from mmutils.analyzer.constraints import suggest_constraints
 
-        base = monitor.load_document(statistics, "Baseline statistics")
+        base = monitor.load_baseline(statistics, "Baseline statistics")
         constraints = suggest_constraints(base)
     metrics_dir = env.get("CLOUDWATCH_METRICS_DIRECTORY") or str(paths.metrics)
     result = monitor.run_monitoring(

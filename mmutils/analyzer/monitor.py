@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from mmutils.analyzer import capture_reader, checks, metrics, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
 from mmutils.analyzer.profile import Profiler
+from mmutils.formats import reports
+from mmutils.formats.reports import CONSTRAINTS, STATISTICS, VIOLATIONS
 
 CAPTURE = "sagemakerCaptureJson"
 FORMAT_ALIASES = {
@@ -45,31 +48,41 @@ FORMAT_ALIASES = {
     "parquet": "parquet",
 }
 
-STATISTICS = "statistics.json"
-CONSTRAINTS = "constraints.json"
-VIOLATIONS = "constraint_violations.json"
-
 
 # --------------------------------------------------------------------------------------------
 # Inputs
 
 
-def load_document(source: str | Path | Mapping | None, what: str) -> dict | None:
-    """A JSON document given as a dict or a path (``what`` names it in errors)."""
-    if source is None:
-        return None
-    if isinstance(source, Mapping):
-        return dict(source)
-    path = Path(source)
-    if not path.is_file():
-        raise AnalyzerError(f"{what} file not found: {path}")
+def load_baseline(source: Any, what: str) -> dict | None:
+    """Load a baseline ``statistics.json`` / ``constraints.json`` for an analysis.
+
+    Args:
+        source: ``None``, a dict (taken as it is), or a path to the JSON file, its text or an
+            SDK file object (see :func:`mmutils.formats.reports.load_document`); these must
+            hold a ``features`` list.
+        what: what the document is (``"Baseline constraints"``…), used in error messages.
+
+    Returns:
+        The document, or ``None`` when ``source`` is ``None``.
+
+    Raises:
+        AnalyzerError: ``{what} file not found: {path}``, or a document that is not valid JSON
+            or has no ``features`` list (the message names the file).
+        TypeError: ``source`` is of an unsupported type.
+    """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise AnalyzerError(f"{what} file {path} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("features"), list):
-        raise AnalyzerError(f"{what} file {path} has no 'features' list")
-    return doc
+        doc = reports.load_document(source, what=what)
+    except FileNotFoundError as exc:
+        raise AnalyzerError(str(exc)) from None
+    except reports.DocumentError as exc:
+        raise AnalyzerError(f"{what}: {exc}") from None
+    if doc is None or isinstance(source, Mapping) or isinstance(doc.get("features"), list):
+        return doc
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and not source.lstrip().startswith(("{", "["))
+    ):
+        raise AnalyzerError(f"{what} file {source} has no 'features' list")
+    raise AnalyzerError(f"{what} has no 'features' list")
 
 
 def resolve_format(dataset_format: str | Mapping | None, data: Any = None) -> tuple[str, dict]:
@@ -377,8 +390,9 @@ def run_monitoring(
     Args:
         data: capture folder tree or ``.jsonl`` file, CSV / JSON-lines file, a list of capture
             files, a pandas DataFrame or a pyarrow Table.
-        baseline_statistics: the baseline statistics.json (path or dict); needed for drift.
-        baseline_constraints: the baseline constraints.json (path or dict).
+        baseline_statistics: the baseline statistics.json (a path or a dict, or any form
+            :func:`load_baseline` accepts); needed for drift.
+        baseline_constraints: the baseline constraints.json (likewise).
         dataset_format: see :func:`resolve_format`; guessed from ``data`` when None.
         output_dir: where to write statistics.json, constraints.json and
             constraint_violations.json (nothing is written when None).
@@ -398,10 +412,10 @@ def run_monitoring(
         NoDataError: the window holds no records (``Job inputs had no data``).
         AnalyzerError: unreadable inputs, with the file / line / feature named.
     """
-    constraints = load_document(baseline_constraints, "Baseline constraints")
+    constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:
         raise AnalyzerError("Baseline constraints are required for a monitoring execution")
-    base_stats = load_document(baseline_statistics, "Baseline statistics")
+    base_stats = load_baseline(baseline_statistics, "Baseline statistics")
     baseline_names = [f["name"] for f in constraints["features"]]
     kind, options = resolve_format(dataset_format, data)
     preprocessor = (

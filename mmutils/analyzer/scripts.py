@@ -23,6 +23,7 @@ from types import ModuleType
 import pyarrow as pa
 
 from mmutils.analyzer.errors import AnalyzerError
+from mmutils.formats.capture_record import INPUT, OUTPUT
 
 #: dataset formats a record pre-processor may be used with
 PREPROCESSOR_FORMATS = ("sagemakerCaptureJson", "sagemakerMergeJson", "csv", "json")
@@ -84,8 +85,8 @@ class CapturedData:
         def event(raw):
             return EventData(raw) if isinstance(raw, Mapping) else None
 
-        self.endpoint_input = event(cap.get("endpointInput"))
-        self.endpoint_output = event(cap.get("endpointOutput"))
+        self.endpoint_input = event(cap.get(INPUT))
+        self.endpoint_output = event(cap.get(OUTPUT))
         self.batch_transform_output = event(cap.get("batchTransformOutput"))
         self.ground_truth = event(record.get("groundTruthData"))
         meta = record.get("eventMetadata")

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mmutils.analyzer import drift
+from mmutils.analyzer import distances
 
 
 def _brute_linf(levels1, levels2) -> tuple[float, float, float]:
@@ -34,25 +34,27 @@ def test_numerical_linf_matches_brute_force(seed):
         sorted(rng.normal(22, 5, 40).round(1).tolist()),
         sorted(rng.normal(22, 5, 10).round(1).tolist()),
     ]
-    linf, n, m = drift.numerical_linf(levels1, levels2)
+    linf, n, m = distances.numerical_linf(levels1, levels2)
     want, wn, wm = _brute_linf(levels1, levels2)
     assert (n, m) == (wn, wm) == (240.0, 90 + 80 + 40.0)
     assert linf == pytest.approx(want, abs=1e-15)
-    assert drift.numerical_distance(levels1, levels2, "Simple") == linf
+    assert distances.numerical_distance(levels1, levels2, "Simple") == linf
     robust = max(0.0, want - 1.8 * math.sqrt((n + m) / (n * m)))
-    assert drift.numerical_distance(levels1, levels2, "Robust") == pytest.approx(robust, abs=1e-15)
+    assert distances.numerical_distance(levels1, levels2, "Robust") == pytest.approx(
+        robust, abs=1e-15
+    )
 
 
 def test_identical_sketches_have_zero_distance_and_disjoint_have_one():
     levels = [[3.0, 1.0, 2.0, 2.0]]
-    assert drift.numerical_linf(levels, levels)[0] == 0.0
-    assert drift.numerical_linf([[1.0, 2.0]], [[5.0, 6.0]])[0] == 1.0
+    assert distances.numerical_linf(levels, levels)[0] == 0.0
+    assert distances.numerical_linf([[1.0, 2.0]], [[5.0, 6.0]])[0] == 1.0
     # robust correction floors at zero for tiny samples
-    assert drift.numerical_distance([[1.0, 2.0]], [[5.0, 6.0]], "Robust") == 0.0
+    assert distances.numerical_distance([[1.0, 2.0]], [[5.0, 6.0]], "Robust") == 0.0
     with pytest.raises(ValueError):
-        drift.numerical_distance([[1.0]], [[1.0]], "Fancy")
+        distances.numerical_distance([[1.0]], [[1.0]], "Fancy")
     with pytest.raises(ValueError):
-        drift.numerical_linf([[]], [[1.0]])
+        distances.numerical_linf([[]], [[1.0]])
 
 
 def test_baseline_sketch_from_real_statistics(conformance_dir):
@@ -64,10 +66,10 @@ def test_baseline_sketch_from_real_statistics(conformance_dir):
     )
     churn = stats["features"][0]
     levels = churn["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
-    items, weights = drift.sketch_arrays(levels)
+    items, weights = distances.sketch_arrays(levels)
     assert weights.sum() == 2333 and np.all(np.diff(items) >= 0)
     window = [[0.036397725343704224] * 1977]
-    linf, n, m = drift.numerical_linf(levels, window)
+    linf, n, m = distances.numerical_linf(levels, window)
     # at 0 the baseline CDF is the share of zeros and the window's is 0: the spec's
     # "at least 0.86" for Churn (§D.2)
     zeros = sum(2**h * sum(1 for x in lvl if x == 0.0) for h, lvl in enumerate(levels))
@@ -78,12 +80,14 @@ def test_baseline_sketch_from_real_statistics(conformance_dir):
 def test_categorical_linf_brute_force():
     a = {"x": 10, "y": 5, "z": 1}
     b = {"x": 3, "y": 9, "w": 4}
-    linf, n, m = drift.categorical_linf(a, b)
+    linf, n, m = distances.categorical_linf(a, b)
     keys = set(a) | set(b)
     want = max(abs(a.get(k, 0) / 16 - b.get(k, 0) / 16) for k in keys)
     assert (n, m) == (16.0, 16.0) and linf == want
-    assert drift.categorical_distance(a, b, "Simple") == want
-    assert drift.categorical_distance(a, b, "Robust") == max(0.0, want - 1.8 * math.sqrt(2 / 16))
+    assert distances.categorical_distance(a, b, "Simple") == want
+    assert distances.categorical_distance(a, b, "Robust") == max(
+        0.0, want - 1.8 * math.sqrt(2 / 16)
+    )
 
 
 @pytest.mark.parametrize(("x", "df"), [(0.5, 1), (3.841458820694124, 1), (10.0, 3), (50.0, 7)])
@@ -98,20 +102,22 @@ def test_chi2_sf_against_closed_forms(x, df):
             term = term * x / (2 * k + 1) if k else 1.0
             s += term
         want = math.erfc(math.sqrt(x / 2)) + math.sqrt(2 * x / math.pi) * math.exp(-x / 2) * s
-    assert drift.chi2_sf(x, df) == pytest.approx(want, rel=1e-10)
+    assert distances.chi2_sf(x, df) == pytest.approx(want, rel=1e-10)
 
 
 def test_chi2_sf_against_scipy():
     stats = pytest.importorskip("scipy.stats")
     for df in (1, 2, 5, 20, 60):
         for x in (0.01, 1.0, 5.0, 30.0, 120.0):
-            assert drift.chi2_sf(x, df) == pytest.approx(stats.chi2.sf(x, df), rel=1e-9, abs=1e-300)
+            assert distances.chi2_sf(x, df) == pytest.approx(
+                stats.chi2.sf(x, df), rel=1e-9, abs=1e-300
+            )
 
 
 def test_chi_square_without_regrouping_is_pearson():
     sample = {"a": 30, "b": 50, "c": 20}
     expected = {"a": 300, "b": 400, "c": 300}
-    statistic, p, dof = drift.chi_square_test(sample, expected)
+    statistic, p, dof = distances.chi_square_test(sample, expected)
     e = [30.0, 40.0, 30.0]
     want = sum((o - x) ** 2 / x for o, x in zip([30, 50, 20], e, strict=True))
     assert statistic == pytest.approx(want) and dof == 2
@@ -124,12 +130,12 @@ def test_chi_square_regroups_small_categories():
     # 4 is below 5: merges into 6 (-> 10); three categories 60, 30, 10 are all >= 5.
     sample = {"a": 55, "b": 30, "c": 10, "d": 4, "e": 1}
     expected = {"a": 600, "b": 300, "c": 60, "d": 30, "e": 10}
-    obs, exp = drift.regroup(sample, {k: v / 10 for k, v in expected.items()})
+    obs, exp = distances.regroup(sample, {k: v / 10 for k, v in expected.items()})
     assert exp == pytest.approx({"a": 60.0, "b": 30.0, "c": 10.0})
     assert obs == {"a": 55, "b": 30, "c": 15.0}
-    statistic, p, dof = drift.chi_square_test(sample, expected)
+    statistic, p, dof = distances.chi_square_test(sample, expected)
     assert dof == 2
     assert statistic == pytest.approx(25 / 60 + 0 + 25 / 10)
     # two categories use Cochran's rule (every expected count >= 10)
-    statistic, p, dof = drift.chi_square_test({"a": 95, "b": 5}, {"a": 950, "b": 50})
+    statistic, p, dof = distances.chi_square_test({"a": 95, "b": 5}, {"a": 950, "b": 50})
     assert math.isnan(p) and dof == 0  # 5 < 10 -> merged into one category -> no test
