@@ -72,16 +72,23 @@ def mismatch_message(input_encoding: str, output_encoding: str) -> str:
 # Files of a window
 
 
-def _parse_time(value: str | datetime | None) -> datetime | None:
+def parse_time(value: str | datetime | None, name: str = "analysis time") -> datetime | None:
+    """An analysis-window time as an aware UTC ``datetime`` (None when unset).
+
+    Raises:
+        AnalyzerError: the value is not ISO-8601 (the message names ``name``).
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    text = value.strip().replace(" ", "")
+    text = str(value).strip().replace(" ", "")
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise AnalyzerError(f"Invalid analysis time {value!r}: expected ISO-8601") from exc
+        raise AnalyzerError(
+            f"Invalid {name} {value!r}: expected an ISO-8601 time such as 2024-01-01T00:00:00Z"
+        ) from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -111,7 +118,7 @@ def list_capture_files(
         (p for p in root.rglob("*.jsonl") if p.is_file()),
         key=lambda p: p.relative_to(root).as_posix(),
     )
-    start, end = _parse_time(start_time), _parse_time(end_time)
+    start, end = parse_time(start_time, "start_time"), parse_time(end_time, "end_time")
     if start is None and end is None:
         return files
     kept = []

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import sys
 import time
 import traceback
@@ -29,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from mmutils.analyzer import jsonfmt, monitor, scripts
+from mmutils.analyzer import isolation, jsonfmt, monitor, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.formats import reports
 
@@ -89,11 +90,43 @@ class JobPaths:
     def job_config(self) -> Path:
         return self.opt_ml / "config" / "processingjobconfig.json"
 
-    def relocate(self, value: str) -> str:
-        """``/opt/ml/x`` -> ``{opt_ml}/x``; other values unchanged."""
-        if value.startswith(DEFAULT_OPT_ML + "/") and str(self.opt_ml) != DEFAULT_OPT_ML:
-            return str(self.opt_ml / value[len(DEFAULT_OPT_ML) + 1 :])
-        return value
+    def relocate(self, value: str, key: str = "path", *, confine: bool = False) -> str:
+        """``/opt/ml/x`` -> ``{opt_ml}/x`` (normalised); other values unchanged.
+
+        A value that names ``/opt/ml`` but leaves it once normalised (``/opt/ml/../etc``) is
+        refused, relocated or not, and so is a relocated path that a symbolic link inside the
+        job folder leads out of it. With ``confine`` (``MMLAB_CONFINE_PATHS=1``) every
+        absolute path must lie under ``/opt/ml``.
+
+        Args:
+            value: the variable's value.
+            key: the variable's name, for the message.
+            confine: refuse absolute paths outside ``/opt/ml`` too.
+
+        Raises:
+            AnalyzerError: the path leaves ``/opt/ml``.
+        """
+        if not value.startswith("/"):
+            return value
+        names_opt_ml = value == DEFAULT_OPT_ML or value.startswith(DEFAULT_OPT_ML + "/")
+        normal = posixpath.normpath(value)
+        if normal.startswith("//"):
+            normal = "/" + normal.lstrip("/")
+        inside = normal == DEFAULT_OPT_ML or normal.startswith(DEFAULT_OPT_ML + "/")
+        if (names_opt_ml or confine) and not inside:
+            raise AnalyzerError(
+                f"Invalid {key} {value!r}: the path leaves {DEFAULT_OPT_ML} "
+                f"(it resolves to {normal!r}); paths must stay inside {DEFAULT_OPT_ML}"
+            )
+        if not inside or str(self.opt_ml) == DEFAULT_OPT_ML:
+            return normal if inside else value
+        relocated = self.opt_ml / normal[len(DEFAULT_OPT_ML) + 1 :]
+        root = self.opt_ml.resolve()
+        if not relocated.resolve().is_relative_to(root):
+            raise AnalyzerError(
+                f"Invalid {key} {value!r}: a symbolic link leads it out of {DEFAULT_OPT_ML}"
+            )
+        return str(relocated)
 
 
 def job_environment(env: Mapping[str, str], paths: JobPaths) -> dict[str, str]:
@@ -106,10 +139,15 @@ def job_environment(env: Mapping[str, str], paths: JobPaths) -> dict[str, str]:
             raise AnalyzerError(f"{paths.job_config} is not valid JSON: {exc}") from None
         merged.update({k: str(v) for k, v in (config.get("Environment") or {}).items()})
     merged.update({k: str(v) for k, v in env.items() if v is not None})
+    confine = _flag(env.get("MMLAB_CONFINE_PATHS") or os.environ.get("MMLAB_CONFINE_PATHS"))
     for key in PATH_VARIABLES:
         if merged.get(key):
-            merged[key] = paths.relocate(merged[key])
+            merged[key] = paths.relocate(merged[key], key, confine=confine)
     return merged
+
+
+def _flag(value: str | None) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes")
 
 
 def analytics_input(env: Mapping[str, str], paths: JobPaths) -> dict:
@@ -214,23 +252,31 @@ def _monitoring(env: Mapping[str, str], paths: JobPaths) -> str:
 
 
 def _write_message(paths: JobPaths, message: str) -> None:
+    """Write the message file through a unique temporary name (concurrent runs never collide)."""
     paths.message.parent.mkdir(parents=True, exist_ok=True)
-    tmp = paths.message.with_name(".message.tmp")
-    tmp.write_text(message, encoding="utf-8")
-    tmp.replace(paths.message)
+    jsonfmt.write_text_atomic(paths.message, message)
     log(f"Write to file {paths.message}.")
+
+
+def _check_job_values(job_env: Mapping[str, str]) -> None:
+    """Refuse values the container would misread (boolean-ish flags, the analysis window)."""
+    monitor.enabled_flag(job_env.get("publish_cloudwatch_metrics"), "publish_cloudwatch_metrics")
+    monitor.check_window(job_env.get("start_time") or None, job_env.get("end_time") or None)
 
 
 def run(env: Mapping[str, str] | None = None) -> int:
     """Run one analyzer job like the container does; returns the exit code (0 or 255).
+
+    Customer scripts run in this process: an exception or ``sys.exit`` in them fails the job,
+    but ``os._exit`` or an endless loop cannot be caught here; :func:`main` (the image's entry
+    point) therefore calls this in an isolated child process.
 
     Args:
         env: the job's environment (default ``os.environ``). ``MMLAB_OPT_ML`` in it (or in
             ``os.environ``) moves the fixed ``/opt/ml`` paths.
     """
     env = dict(os.environ if env is None else env)
-    opt_ml = env.get("MMLAB_OPT_ML") or os.environ.get("MMLAB_OPT_ML") or DEFAULT_OPT_ML
-    paths = JobPaths(Path(opt_ml))
+    paths = job_paths(env)
     try:
         job_env = job_environment(env, paths)
         log(
@@ -246,6 +292,7 @@ def run(env: Mapping[str, str] | None = None) -> int:
                 f"analysis_type {job_env['analysis_type']} is not supported: this analyzer "
                 "re-implements the data-quality monitor only"
             )
+        _check_job_values(job_env)
         # on AWS the container's environment is the job's, so scripts read e.g. output_path;
         # here the path variables are the relocated ones
         exported = {k: v for k, v in job_env.items() if v}
@@ -254,19 +301,24 @@ def run(env: Mapping[str, str] | None = None) -> int:
             preprocessor = None
             if job_env.get("record_preprocessor_script"):
                 scripts.check_preprocessor_format(kind)
+                isolation.report_phase(PHASE_PRE_IMPORT)
                 preprocessor = scripts.RecordPreprocessor(job_env["record_preprocessor_script"])
             postprocessor = None
             if job_env.get("post_analytics_processor_script"):
+                isolation.report_phase(PHASE_POST_IMPORT)
                 postprocessor = scripts.PostAnalyticsProcessor(
                     job_env["post_analytics_processor_script"]
                 )
+            isolation.report_phase(PHASE_PRE_RUN if preprocessor else PHASE_ANALYSIS)
             if job_env.get("baseline_constraints") or job_env.get("baseline_statistics"):
                 message = _monitoring(job_env, paths)
             else:
                 message = _baseline(job_env, preprocessor)
             if postprocessor is not None:
+                isolation.report_phase(PHASE_POST_RUN)
                 log("Calling postprocess_handler()")
                 postprocessor()
+            isolation.report_phase(PHASE_FINISH)
         log(message)
         _write_message(paths, message)
         return SUCCESS
@@ -275,14 +327,97 @@ def run(env: Mapping[str, str] | None = None) -> int:
     except Exception as exc:  # an analyzer bug: still fail like the container, with a trace
         traceback.print_exc(file=sys.stdout)
         message = f"{type(exc).__name__}: {exc}"
+    _fail(paths, message)
+    return FAILURE
+
+
+def _fail(paths: JobPaths, message: str) -> None:
     print(f"ERROR Main - {message}", flush=True)
     try:
         _write_message(paths, message)
     except OSError as exc:
         print(f"ERROR Main - cannot write {paths.message}: {exc}", flush=True)
-    return FAILURE
+
+
+def job_paths(env: Mapping[str, str]) -> JobPaths:
+    """The fixed locations for ``env`` (``MMLAB_OPT_ML`` normalised to an absolute path)."""
+    opt_ml = env.get("MMLAB_OPT_ML") or os.environ.get("MMLAB_OPT_ML") or DEFAULT_OPT_ML
+    return JobPaths(Path(os.path.abspath(opt_ml)))
+
+
+#: what the analysis is doing, as reported to the supervising parent (see :func:`main`)
+PHASE_PRE_IMPORT = "importing the record preprocessor script"
+PHASE_POST_IMPORT = "importing the post-analytics processor script"
+PHASE_PRE_RUN = "running the record preprocessor script"
+PHASE_ANALYSIS = "analysing the dataset"
+PHASE_POST_RUN = "running the post-analytics processor script"
+PHASE_FINISH = "writing the job's message"
+
+
+def abnormal_end_message(outcome: isolation.Outcome, limit: float | None) -> str:
+    """The failure message of an analysis that ended without reporting (spec §D.4 style).
+
+    Args:
+        outcome: how the isolated analysis ended.
+        limit: the time limit in seconds, if any.
+    """
+    phase = outcome.phase or "starting the analysis"
+    if outcome.timed_out:
+        return (
+            f"ClientError: the analysis exceeded its maximum runtime of {limit:g} seconds "
+            f"while {phase} and was stopped"
+        )
+    if outcome.stopped:
+        return f"Stopped: the analysis was stopped while {phase}"
+    text = f"the analysis process {outcome.how_it_ended()} while {phase}"
+    if phase in (PHASE_PRE_IMPORT, PHASE_PRE_RUN):
+        return f"{scripts.PREPROCESSOR_EXCEPTION} ({text})"
+    if phase in (PHASE_POST_IMPORT, PHASE_POST_RUN):
+        return f"{scripts.POSTPROCESSOR_EXCEPTION} ({text})"
+    return f"AlgorithmError: {text}"
+
+
+def max_runtime(env: Mapping[str, str], paths: JobPaths) -> float | None:
+    """The job's time limit: ``MMLAB_MAX_RUNTIME``, else the job config's ``MaxRuntimeInSeconds``.
+
+    Raises:
+        AnalyzerError: the value is not a positive number of seconds.
+    """
+    value = env.get(isolation.MAX_RUNTIME_ENV)
+    if value:
+        return isolation.parse_max_runtime(value)
+    if paths.job_config.is_file():
+        try:
+            config = json.loads(paths.job_config.read_text())
+        except (json.JSONDecodeError, OSError):
+            return None  # run() reports an unreadable job config
+        limit = ((config or {}).get("StoppingCondition") or {}).get("MaxRuntimeInSeconds")
+        if limit not in (None, ""):
+            return isolation.parse_max_runtime(limit, "StoppingCondition.MaxRuntimeInSeconds")
+    return None
+
+
+def _isolated_run(_payload) -> int:
+    return run(os.environ)
 
 
 def main() -> int:
-    """Console entry point: the process environment is the job's."""
-    return run(os.environ)
+    """Console entry point: the process environment is the job's.
+
+    The analysis runs in an isolated child (:mod:`mmutils.analyzer.isolation`): only a child
+    that returns from :func:`run` can end the job as a success; one that exits early, is killed
+    or exceeds the time limit (``MMLAB_MAX_RUNTIME`` or the job's ``MaxRuntimeInSeconds``)
+    fails it with exit code 255 and a message naming what it was doing.
+    """
+    env = dict(os.environ)
+    paths = job_paths(env)
+    try:
+        limit = max_runtime(env, paths)
+    except AnalyzerError as err:
+        _fail(paths, str(err))
+        return FAILURE
+    outcome = isolation.call(f"{__name__}:_isolated_run", None, max_runtime=limit)
+    if outcome.reported and outcome.result in (SUCCESS, FAILURE):
+        return int(outcome.result)
+    _fail(paths, abnormal_end_message(outcome, limit))
+    return FAILURE

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tempfile
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -213,15 +214,53 @@ def dumps(obj: object) -> str:
     return "".join(out)
 
 
+def _staged(final: Path) -> Path:
+    """A new, unique temporary file next to ``final`` (hidden, same file system)."""
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a unique temporary name and a rename.
+
+    Concurrent writers never share a temporary file, and a failed write (disk full, …)
+    removes its temporary file: either the old file or the complete new one is there.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+    """
+    final = Path(path)
+    tmp = _staged(final)
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return final
+
+
 def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> list[Path]:
-    """Write JSON documents in the container's format; each via a temporary name + rename."""
+    """Write JSON documents in the container's format; each via a temporary name + rename.
+
+    Every document is serialised and written to a unique temporary file first; only when all
+    are on disk are they renamed into place. A failure removes every temporary file, so it
+    leaves neither partial documents nor full-size temporary files behind.
+    """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    staged = []
-    for name, doc in documents.items():
-        tmp = out / f".{name}.tmp-{os.getpid()}"
-        tmp.write_text(dumps(doc), encoding="utf-8")
-        staged.append((tmp, out / name))
-    for tmp, final in staged:
-        tmp.replace(final)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name, doc in documents.items():
+            final = out / name
+            tmp = _staged(final)
+            staged.append((tmp, final))
+            tmp.write_text(dumps(doc), encoding="utf-8")
+        for tmp, final in staged:
+            tmp.replace(final)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
     return [final for _, final in staged]

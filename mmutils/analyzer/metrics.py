@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mmutils.analyzer.checks import feature_overrides, monitoring_config, present_missing
+from mmutils.analyzer.jsonfmt import write_text_atomic
 
 #: file name inside the metrics directory (the name AWS's own BYOC example uses)
 METRICS_FILE = "cloudwatch_metrics.jsonl"
@@ -121,7 +122,5 @@ def write_metrics(directory: str | Path, records: list[dict]) -> Path | None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / METRICS_FILE
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
-    tmp.replace(path)
-    return path
+    text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records)
+    return write_text_atomic(path, text)

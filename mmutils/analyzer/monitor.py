@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmutils.analyzer import capture_reader, checks, metrics, scripts
+from mmutils.analyzer import capture_reader, checks, metrics, readers, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
 from mmutils.analyzer.profile import Profiler
@@ -124,14 +124,53 @@ def resolve_format(dataset_format: str | Mapping | None, data: Any = None) -> tu
 def _guess_format(data: Any) -> tuple[str, dict]:
     if isinstance(data, str | Path):
         path = Path(data)
-        if path.is_dir() or path.suffix == ".jsonl":
+        if not path.exists():
+            raise AnalyzerError(f"Dataset not found: {path} does not exist")
+        suffixes = [s.lower() for s in path.suffixes]
+        if suffixes and suffixes[-1] in readers.COMPRESSED_SUFFIXES:
+            suffixes = suffixes[:-1]
+        suffix = suffixes[-1] if suffixes else ""
+        if path.is_dir() or suffix == ".jsonl":
             return CAPTURE, {}
-        if path.suffix == ".csv":
+        if suffix == ".csv":
             return "csv", {"header": True}
-        if path.suffix == ".json":
+        if suffix == ".json":
             return "json", {"lines": True}
-        raise AnalyzerError(f"Cannot tell the dataset format of {path}; pass dataset_format")
+        raise AnalyzerError(
+            f"Cannot tell the dataset format of {path} from its name (expected a folder, .jsonl, "
+            ".csv or .json, optionally .gz / .bz2); pass dataset_format"
+        )
     return "table", {}
+
+
+def enabled_flag(value: bool | str | None, name: str) -> bool:
+    """Read an ``Enabled`` / ``Disabled`` switch strictly (``True``/``False`` too; unset: off).
+
+    Raises:
+        AnalyzerError: any other value (``Maybe``, ``yes``…), naming the variable.
+    """
+    if value is None or value is False or value == "":
+        return False
+    if value is True:
+        return True
+    text = str(value).strip().lower()
+    if text in ("enabled", "disabled"):
+        return text == "enabled"
+    raise AnalyzerError(f"Invalid value {value!r} for {name}: expected Enabled or Disabled")
+
+
+def check_window(start_time, end_time) -> None:
+    """Refuse an analysis window whose times are not ISO-8601 or whose start is not before its end.
+
+    Raises:
+        AnalyzerError: the service-style message naming both times.
+    """
+    start = capture_reader.parse_time(start_time, "start_time")
+    end = capture_reader.parse_time(end_time, "end_time")
+    if start is not None and end is not None and start >= end:
+        raise AnalyzerError(
+            f"Invalid analysis window: start_time {start_time} must be before end_time {end_time}"
+        )
 
 
 def _truthy(value) -> bool:
@@ -187,8 +226,6 @@ def open_dataset(
             end_time=end_time,
         )
         return _Dataset(ds.names, ds.chunks)
-    from mmutils.analyzer import readers  # the other dataset readers
-
     path = Path(data)
     if kind == "csv":
         header = _truthy(options.get("header", False))
@@ -213,11 +250,18 @@ def _preprocessed_rows(data, kind, options, preprocessor, start_time, end_time):
         for _, _, record in capture_reader.iter_capture_records(files):
             yield from preprocessor(scripts.CapturedData(record))
         return
-    path = Path(data)
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            line = line.rstrip("\r\n")
-            if not line or (kind == "csv" and lineno == 1 and _truthy(options.get("header"))):
+    header = kind == "csv" and _truthy(options.get("header"))
+    for path in readers.list_files(data):  # a file or a folder's files, like the readers
+        first = True
+        for lineno, raw in readers.raw_lines(path):
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError:
+                raise AnalyzerError(f"{path}, line {lineno}: not valid UTF-8") from None
+            if not line:
+                continue
+            if header and first:
+                first = False
                 continue
             if kind == "csv":
                 yield from preprocessor(line)
@@ -412,6 +456,8 @@ def run_monitoring(
         NoDataError: the window holds no records (``Job inputs had no data``).
         AnalyzerError: unreadable inputs, with the file / line / feature named.
     """
+    publish = enabled_flag(publish_cloudwatch_metrics, "publish_cloudwatch_metrics")
+    check_window(start_time, end_time)
     constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:
         raise AnalyzerError("Baseline constraints are required for a monitoring execution")
@@ -461,7 +507,7 @@ def run_monitoring(
     report = checks.run_checks(base_stats, constraints, statistics, counts, names)
     message = exit_message(report.violations)
     records: list[dict] = []
-    if publish_cloudwatch_metrics is True or str(publish_cloudwatch_metrics).lower() == "enabled":
+    if publish:
         records = metrics.metric_records(
             statistics,
             report.drift,

@@ -7,7 +7,16 @@ null for empty cells, produced by a streaming reader with a bounded block size.
 
 * CSV: comma separated, RFC 4180 quoting; with ``header=True`` each file's first line is its
   header (names come from the first file), otherwise the columns are named ``_c0``, ``_c1``, …
-  (Spark's names). Blank lines are skipped.
+  (Spark's names). Blank lines are skipped. Header names follow Spark's
+  ``CSVUtils.makeSafeHeader`` (``spark.sql.caseSensitive=false``, the default): an empty name
+  becomes ``_c{index}``; names that occur more than once, compared case-insensitively, get
+  their index appended (``a,A,b`` -> ``a0,A1,b``). See :func:`spark_header`.
+* Files: a UTF-8 byte-order mark at the start of a file is dropped (Spark reads lines through
+  Hadoop's ``LineRecordReader``, whose ``skipUtfByteOrderMark`` strips it at position 0).
+  ``.gz`` and ``.bz2`` files are decompressed transparently (Hadoop picks a codec by file
+  extension); a damaged archive is an error naming the file.
+* Long lines: blocks grow (up to :data:`MAX_BLOCK_SIZE`, ``MMLAB_MAX_BLOCK_SIZE`` bytes) until
+  the longest row fits; beyond that the error names the file and the variable to raise.
 * JSON Lines: one flat object per line; the columns are the keys of the first record, in its
   order. Values are turned into the strings Spark would see after its schema inference and a
   cast to string: numbers as written for integers, Java ``Double.toString`` for decimals
@@ -23,11 +32,15 @@ objects, a header without rows. A dataset without any record raises
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import io
 import json
 import math
 import os
+import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -50,6 +63,14 @@ __all__ = [
 BLOCK_SIZE = 4 << 20
 #: Records per JSON Lines chunk.
 JSON_CHUNK_ROWS = 65_536
+#: Largest CSV block tried for a file with very long rows (``MMLAB_MAX_BLOCK_SIZE`` overrides).
+MAX_BLOCK_SIZE = 1 << 30
+MAX_BLOCK_SIZE_ENV = "MMLAB_MAX_BLOCK_SIZE"
+#: file name suffix -> compression (Hadoop chooses its codec by extension too)
+COMPRESSED_SUFFIXES = {".gz": "gzip", ".bz2": "bz2"}
+UTF8_BOM = b"\xef\xbb\xbf"
+#: errors of a damaged compressed file
+_DECOMPRESS_ERRORS = (gzip.BadGzipFile, EOFError, zlib.error, OSError, ValueError)
 
 PathLike = str | os.PathLike
 Chunks = Iterator[pa.Table]
@@ -79,35 +100,166 @@ def _nonempty(files: list[Path]) -> list[Path]:
     return kept
 
 
+# -- Files ----------------------------------------------------------------------------------
+
+
+def compression(path: Path) -> str | None:
+    """``"gzip"`` / ``"bz2"`` for a compressed file (by its suffix), else None."""
+    return COMPRESSED_SUFFIXES.get(path.suffix.lower())
+
+
+def open_binary(path: Path) -> io.BufferedIOBase:
+    """Open a dataset file for reading bytes, decompressing ``.gz`` / ``.bz2``."""
+    kind = compression(path)
+    if kind == "gzip":
+        return gzip.open(path, "rb")
+    if kind == "bz2":
+        return bz2.open(path, "rb")
+    return open(path, "rb")
+
+
+def raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line_number, bytes)`` of a file, decompressed, without a leading UTF-8 BOM.
+
+    Raises:
+        AnalyzerError: the compressed file is damaged (the message names it).
+    """
+    try:
+        with open_binary(path) as fh:
+            for number, raw in enumerate(fh, start=1):
+                if number == 1 and raw.startswith(UTF8_BOM):
+                    raw = raw[len(UTF8_BOM) :]
+                yield number, raw
+    except _DECOMPRESS_ERRORS as exc:
+        if compression(path) is None or isinstance(exc, FileNotFoundError):
+            raise
+        raise AnalyzerError(f"{path}: cannot decompress ({compression(path)}): {exc}") from exc
+
+
+def arrow_input(path: Path) -> pa.NativeFile:
+    """A pyarrow input stream of a file: decompressed, positioned after a UTF-8 BOM."""
+    stream = pa.input_stream(str(path), compression=compression(path))
+    try:
+        head = stream.read(len(UTF8_BOM))
+    except (pa.ArrowInvalid, OSError) as exc:
+        stream.close()
+        raise AnalyzerError(f"{path}: cannot decompress ({compression(path)}): {exc}") from exc
+    if head == UTF8_BOM:
+        return stream
+    stream.close()
+    return pa.input_stream(str(path), compression=compression(path))
+
+
+def max_block_size() -> int:
+    """The largest block a reader may use (``MMLAB_MAX_BLOCK_SIZE`` bytes, else the default).
+
+    Raises:
+        AnalyzerError: the variable is not a positive integer.
+    """
+    value = os.environ.get(MAX_BLOCK_SIZE_ENV)
+    if not value:
+        return MAX_BLOCK_SIZE
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise AnalyzerError(
+            f"Invalid {MAX_BLOCK_SIZE_ENV} {value!r}: expected a positive number of bytes"
+        )
+    return size
+
+
+def is_block_too_small(exc: Exception) -> bool:
+    """Whether a pyarrow error says a row or object did not fit in one block."""
+    text = str(exc).lower()
+    return "straddl" in text or "block size" in text
+
+
+def line_too_long(path: Path, block_size: int) -> AnalyzerError:
+    """The error for a row longer than the largest block, with the way out."""
+    return AnalyzerError(
+        f"{path}: a line is longer than {block_size} bytes, the largest block the reader may "
+        f"use; set {MAX_BLOCK_SIZE_ENV} to a larger number of bytes (memory use grows with it)"
+    )
+
+
 # -- CSV ------------------------------------------------------------------------------------
+
+
+def spark_header(fields: Sequence[str | None]) -> list[str]:
+    """Column names from a header row, the way Spark's CSV reader makes them safe.
+
+    Spark's ``CSVUtils.makeSafeHeader`` (with ``spark.sql.caseSensitive=false``, the default,
+    and the default ``nullValue`` ``""``): a null or empty name becomes ``_c{index}``; a name
+    that occurs more than once (compared lower-cased) gets its index appended, keeping its case
+    (``a,A`` -> ``a0,A1``); other names are kept. Whitespace is kept as written.
+    """
+    lowered = Counter(f.lower() for f in fields if f is not None)
+    names = []
+    for index, value in enumerate(fields):
+        if value is None or value == "":
+            names.append(f"_c{index}")
+        elif lowered[value.lower()] > 1:
+            names.append(f"{value}{index}")
+        else:
+            names.append(value)
+    return names
 
 
 def _first_record(path: Path) -> tuple[list[str], int] | None:
     """The first non-blank CSV record of a file and its line number (None if none)."""
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise AnalyzerError(
-                    f"{path}, line {number}: not valid UTF-8 ({exc.reason})"
-                ) from exc
-            if line.strip("\r\n"):
-                return next(csv.reader(io.StringIO(line))), number
+    for number, raw in raw_lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AnalyzerError(f"{path}, line {number}: not valid UTF-8 ({exc.reason})") from exc
+        if line.strip("\r\n"):
+            return next(csv.reader(io.StringIO(line))), number
     return None
 
 
 def _first_bad_utf8_line(path: Path) -> int | None:
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
+    for number, raw in raw_lines(path):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return number
     return None
 
 
 def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> Chunks:
+    """Chunks of one CSV file; the block grows (re-reading the file) when a row does not fit."""
+    first = _first_record(path)
+    if first is None:
+        return
+    skip = first[1] if header else first[1] - 1
+    done = 0  # rows already yielded: a re-read skips them
+    limit = max(max_block_size(), block_size)
+    while True:
+        try:
+            read = [0]
+            for table in _csv_blocks(path, width, skip, block_size, read):
+                if done >= table.num_rows:
+                    done -= table.num_rows
+                    continue
+                if done:
+                    table, done = table.slice(done), 0
+                yield table
+            return
+        except _BlockTooSmall:
+            if block_size >= limit:
+                raise line_too_long(path, block_size) from None
+            done = read[0]
+            block_size = min(limit, block_size * 4)
+
+
+class _BlockTooSmall(Exception):
+    """A row did not fit in one block."""
+
+
+def _csv_blocks(path: Path, width: int, skip: int, block_size: int, read: list[int]) -> Chunks:
+    """One pass over a CSV file with one block size; ``read[0]`` counts the rows yielded."""
     internal = [f"c{i}" for i in range(width)]
     bad_rows: list[str] = []
 
@@ -118,13 +270,12 @@ def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> C
         )
         return "error"
 
-    first = _first_record(path)
-    if first is None:
-        return
-    skip = first[1] if header else first[1] - 1
     try:
-        reader = pcsv.open_csv(
-            path,
+        # the reader is closed before an error leaves this generator: no read-ahead thread of
+        # pyarrow's pool is left running into interpreter exit (a rare SIGABRT, "terminate
+        # called without an active exception", apache/arrow#34314)
+        with pcsv.open_csv(
+            arrow_input(path),
             read_options=pcsv.ReadOptions(
                 column_names=internal, skip_rows=skip, block_size=block_size, use_threads=False
             ),
@@ -135,16 +286,21 @@ def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> C
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
-        )
-        for batch in reader:
-            if batch.num_rows:
-                yield pa.Table.from_batches([batch])
-    except pa.ArrowInvalid as exc:
+        ) as reader:
+            for batch in reader:
+                if batch.num_rows:
+                    read[0] += batch.num_rows
+                    yield pa.Table.from_batches([batch])
+    except (pa.ArrowInvalid, OSError) as exc:
         if bad_rows:
             raise AnalyzerError(bad_rows[0]) from exc
+        if is_block_too_small(exc):
+            raise _BlockTooSmall() from exc
         if "UTF8" in str(exc):
             line = _first_bad_utf8_line(path)
             raise AnalyzerError(f"{path}, line {line}: not valid UTF-8") from exc
+        if compression(path) is not None:
+            raise AnalyzerError(f"{path}: cannot decompress ({compression(path)}): {exc}") from exc
         raise AnalyzerError(f"{path}: cannot read CSV: {exc}") from exc
 
 
@@ -170,7 +326,7 @@ def read_csv(
     if first is None:
         raise NoDataError("Job inputs had no data (every dataset file is blank)")
     fields = first[0]
-    names = list(fields) if header else [f"_c{i}" for i in range(len(fields))]
+    names = spark_header(fields) if header else [f"_c{i}" for i in range(len(fields))]
 
     def chunks() -> Chunks:
         rows = 0
@@ -211,23 +367,22 @@ def _cell(value: object) -> str | None:
 
 
 def _json_records(path: Path) -> Iterator[tuple[int, dict]]:
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise AnalyzerError(f"{path}, line {number}: not valid UTF-8") from exc
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line, parse_constant=_json_constant)
-            except json.JSONDecodeError as exc:
-                raise AnalyzerError(f"{path}, line {number}: malformed JSON: {exc.msg}") from exc
-            if not isinstance(record, dict):
-                raise AnalyzerError(
-                    f"{path}, line {number}: expected a JSON object, got {type(record).__name__}"
-                )
-            yield number, record
+    for number, raw in raw_lines(path):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise AnalyzerError(f"{path}, line {number}: not valid UTF-8") from exc
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line, parse_constant=_json_constant)
+        except json.JSONDecodeError as exc:
+            raise AnalyzerError(f"{path}, line {number}: malformed JSON: {exc.msg}") from exc
+        if not isinstance(record, dict):
+            raise AnalyzerError(
+                f"{path}, line {number}: expected a JSON object, got {type(record).__name__}"
+            )
+        yield number, record
 
 
 def _batched(records: Iterable[dict], names: list[str], size: int) -> Chunks:

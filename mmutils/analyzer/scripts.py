@@ -33,6 +33,10 @@ PREPROCESSOR_EXCEPTION = (
     "There is an exception raised in preprocessor script. Please double check the preprocessor "
     "script."
 )
+POSTPROCESSOR_EXCEPTION = (
+    "There is an exception raised in post-analytics processor script. Please double check the "
+    "post-analytics processor script."
+)
 MISSING_POSTPROCESS_HANDLER = (
     "PostProcess Handler not implemented correctly in customer analysis script."
 )
@@ -113,10 +117,19 @@ def _import(path: str | Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit too: a script cannot end the job
         traceback.print_exc(file=sys.stdout)
-        raise AnalyzerError(f"Cannot import script {path}: {type(exc).__name__}: {exc}") from exc
+        raise AnalyzerError(f"Cannot import script {path}: {_describe(exc)}") from exc
     return module
+
+
+def _describe(exc: BaseException) -> str:
+    """``ValueError: bad`` / ``the script called sys.exit(0)``."""
+    if isinstance(exc, SystemExit):
+        return f"the script called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def script_logger() -> logging.Logger:
@@ -166,7 +179,9 @@ class RecordPreprocessor:
                 result = self._handler(record, self._logger)
             else:
                 result = self._handler(record)
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a script cannot end the job
             traceback.print_exc(file=sys.stdout)
             raise AnalyzerError(PREPROCESSOR_EXCEPTION) from exc
         if isinstance(result, Mapping):
@@ -271,11 +286,13 @@ class PostAnalyticsProcessor:
         """Call ``postprocess_handler()`` with no arguments; its return value is ignored."""
         try:
             self._handler()
-        except Exception as exc:
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit too: a script cannot end the job
             traceback.print_exc(file=sys.stdout)
             raise AnalyzerError(
                 f"There is an exception raised in post-analytics processor script "
-                f"{self.path.name}: {type(exc).__name__}: {exc}"
+                f"{self.path.name}: {_describe(exc)}"
             ) from exc
 
 
