@@ -23,7 +23,7 @@ import botocore.config
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from mmutils.emulator.client import EmulatorClient  # noqa: E402
+from mmutils.emulator.admin_client import EmulatorClient  # noqa: E402
 from mmutils.paths import TEST_DATA  # noqa: E402
 
 ROLE = "arn:aws:iam::123456789012:role/SageMakerRole"

@@ -14,9 +14,9 @@ from mmutils import __version__
 
 #: subcommand name -> module that registers it
 COMMANDS: dict[str, str] = {
-    "run": "mmutils.runner",
+    "run": "mmutils.lab.runner",
     "data": "mmutils.data.cli",
-    "analyze": "mmutils.analyzer.cli",
+    "analyze": "mmutils.lab.analyze_command",
     "emulator": "mmutils.emulator.cli",
 }
 

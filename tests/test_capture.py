@@ -1,4 +1,4 @@
-"""mmutils.capture: listing, parsing, decoding and tabulating data-capture records."""
+"""mmutils.lab.capture_view: data-capture records as a table, explained, indented."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from mmutils import capture
+from mmutils.formats import capture_record
+from mmutils.lab import capture_view
 
 REAL = "real/capture_lines_real.jsonl"
 ISSUES = "real/capture_lines_from_github_issues.jsonl"
@@ -20,7 +21,7 @@ def _lines(conformance_dir, rel):
 
 
 def _records(conformance_dir, rel):
-    return capture.read_capture_lines((conformance_dir / rel).read_bytes(), source=rel)
+    return capture_record.parse_lines((conformance_dir / rel).read_bytes(), source=rel)
 
 
 def _feature_names(conformance_dir):
@@ -34,11 +35,11 @@ def test_every_conformance_line_is_parsed(conformance_dir, rel):
     records = _records(conformance_dir, rel)
     assert len(records) == len(lines)
     assert records == [json.loads(line) for line in lines]
-    df = capture.capture_to_dataframe(records)
+    df = capture_view.capture_to_dataframe(records)
     assert len(df) == len(records)
     for record, (_, row) in zip(records, df.iterrows(), strict=True):
         assert row["event_id"] == record["eventMetadata"]["eventId"]
-        for index, prefix in capture.CAPTURE_INDEXES.items():
+        for index, prefix in capture_view.CAPTURE_INDEXES.items():
             event = record["captureData"][index]
             assert row[f"{prefix}_content_type"] == event["observedContentType"]
             assert row[f"{prefix}_encoding"] == event["encoding"]
@@ -50,7 +51,7 @@ def test_every_conformance_line_is_parsed(conformance_dir, rel):
 
 def test_real_counts_and_times(conformance_dir):
     assert len(_records(conformance_dir, REAL)) == 36
-    df = capture.capture_to_dataframe(_records(conformance_dir, REAL))
+    df = capture_view.capture_to_dataframe(_records(conformance_dir, REAL))
     assert df["inference_time"].notna().all()
     row = df.set_index("event_id").loc["f04a8538-696c-4648-8064-8b680b2e3318"]
     assert row["inference_time"] == pd.Timestamp("2022-04-18T00:21:48Z")
@@ -68,16 +69,16 @@ def test_real_counts_and_times(conformance_dir):
 def test_base64_output_is_decoded(conformance_dir):
     record = _records(conformance_dir, ISSUES)[0]
     out = record["captureData"]["endpointOutput"]
-    assert capture.decode_payload(out) == '{"median_house_value": [478046.66, 206551.01]}'
+    assert capture_record.decode_payload(out) == '{"median_house_value": [478046.66, 206551.01]}'
     binary = {"encoding": "BASE64", "data": base64.b64encode(b"\xff\x00\x01").decode()}
-    assert capture.decode_payload(binary) == b"\xff\x00\x01"
+    assert capture_record.decode_payload(binary) == b"\xff\x00\x01"
     with pytest.raises(ValueError, match="not valid base64"):
-        capture.decode_payload({"encoding": "BASE64", "data": "not*base64"})
+        capture_record.decode_payload({"encoding": "BASE64", "data": "not*base64"})
 
 
 def test_sdk_fixture_template_times_become_nat(conformance_dir):
     # the SDK fixture keeps a "{%s}" placeholder for the time
-    df = capture.capture_to_dataframe(_records(conformance_dir, SDK))
+    df = capture_view.capture_to_dataframe(_records(conformance_dir, SDK))
     assert df["inference_time"].isna().all()
     assert df["input_data"].iloc[0] == "9,45,45,42,7,5,0"
 
@@ -90,7 +91,7 @@ def test_csv_inputs_split_into_named_columns(conformance_dir):
         for r in _records(conformance_dir, REAL)
         if r["captureData"]["endpointInput"]["encoding"] == "CSV"
     ]
-    df = capture.capture_to_dataframe(records, feature_names=names)
+    df = capture_view.capture_to_dataframe(records, feature_names=names)
     assert len(df) == len(records) == 30
     assert list(df.columns[-69:]) == names
     row = df.set_index("event_id").loc["f04a8538-696c-4648-8064-8b680b2e3318"]
@@ -115,7 +116,7 @@ def test_multi_line_csv_payload_gives_one_row_per_line():
         "eventMetadata": {"eventId": "e1", "inferenceTime": "2024-01-01T00:00:00Z"},
         "eventVersion": "0",
     }  # fmt: skip
-    df = capture.capture_to_dataframe([record], feature_names=["n", "s"])
+    df = capture_view.capture_to_dataframe([record], feature_names=["n", "s"])
     assert df[["event_id", "n", "s"]].to_dict("list") == {
         "event_id": ["e1", "e1"],
         "n": [1, 2],
@@ -128,21 +129,19 @@ def test_wrong_number_of_feature_names_names_the_record(conformance_dir):
     with pytest.raises(
         ValueError, match=r"record 0 \(eventId 3036be7c-.*\): CSV input has 69 fields"
     ):
-        capture.capture_to_dataframe(records, feature_names=["a", "b"])
+        capture_view.capture_to_dataframe(records, feature_names=["a", "b"])
 
 
-def test_bad_lines_are_reported_with_line_number():
-    text = '{"eventVersion":"0"}\n\n{"eventVersion":\n'
-    with pytest.raises(ValueError, match=r"f\.jsonl, line 3: not valid JSON"):
-        capture.read_capture_lines(text, source="f.jsonl")
-    with pytest.raises(ValueError, match="line 1: expected a JSON object"):
-        capture.read_capture_lines("[1, 2]")
-    assert capture.read_capture_lines(b'\n{"a": 1}\n\n') == [{"a": 1}]
+def test_bad_text_is_reported_with_its_source():
+    with pytest.raises(capture_record.CaptureFormatError, match=r"record line 1: invalid JSON"):
+        capture_view.describe_record('{"eventVersion":')
+    with pytest.raises(capture_record.CaptureFormatError, match="not a JSON object"):
+        capture_view.pretty("[1, 2]")
 
 
 def test_describe_record_explains_each_field(conformance_dir):
     csv_line = _lines(conformance_dir, REAL)[8]
-    text = capture.describe_record(csv_line)
+    text = capture_view.describe_record(csv_line)
     lines = text.splitlines()
     assert lines[0] == (
         "eventMetadata.eventId: 87947a31-1816-44f3-b1a3-9781488009a0 — unique id SageMaker "
@@ -154,7 +153,7 @@ def test_describe_record_explains_each_field(conformance_dir):
     assert "  data: 0.01584203727543354 — 1 value" in lines
     assert lines[-1] == "eventVersion: 0 — version of the capture record format"
 
-    b64 = capture.describe_record(_records(conformance_dir, ISSUES)[0])
+    b64 = capture_view.describe_record(_records(conformance_dir, ISSUES)[0])
     assert "  encoding: BASE64 — payload stored as base64" in b64
     assert 'decodes to {"median_house_value": [478046.66, 206551.01]}' in b64
     assert "eventMetadata.inferenceId: c7f0edc0-9397-4cd3-a948-bd7b639da2f5" in b64
@@ -162,31 +161,7 @@ def test_describe_record_explains_each_field(conformance_dir):
 
 def test_pretty_is_indented_json_in_file_key_order(conformance_dir):
     line = _lines(conformance_dir, REAL)[-1]
-    text = capture.pretty(line)
+    text = capture_view.pretty(line)
     assert json.loads(text) == json.loads(line)
     assert text.splitlines()[:3] == ["{", '  "captureData": {', '    "endpointInput": {']
-    assert capture.pretty(json.loads(line)) == text
-
-
-def test_list_capture_files_sorted_jsonl_under_the_prefix():
-    boto3 = pytest.importorskip("boto3")
-    from moto import mock_aws
-
-    keys = [
-        "dc/ep/AllTraffic/2024/01/01/01/00-01-000-b.jsonl",
-        "dc/ep/AllTraffic/2024/01/01/00/59-01-000-c.jsonl",
-        "dc/ep/AllTraffic/2024/01/01/00/01-02-003-a.jsonl",
-        "dc/ep/AllTraffic/2024/01/01/00/notes.txt",
-        "dc/ep-2/AllTraffic/2024/01/01/00/00-00-000-z.jsonl",  # a sibling endpoint
-    ]
-    with mock_aws():
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket="bkt")
-        for key in keys:
-            s3.put_object(Bucket="bkt", Key=key, Body=b"{}\n")
-        found = capture.list_capture_files(s3, "s3://bkt/dc/ep")
-        assert capture.list_capture_files(s3, "s3://bkt/dc/ep/") == found
-        assert capture.list_capture_files(s3, "s3://bkt/nothing") == []
-    assert found == [keys[2], keys[1], keys[0]]
-    with pytest.raises(ValueError, match="not an s3:// URI"):
-        capture.list_capture_files(None, "/local/path")
+    assert capture_view.pretty(json.loads(line)) == text

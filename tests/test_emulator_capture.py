@@ -20,8 +20,9 @@ from emulator_support import (
     tiny_model,
 )
 
-from mmutils.emulator.capture import build_line, encoding_for, object_key
-from mmutils.emulator.client import EmulatorClient
+from mmutils.emulator.admin_client import EmulatorClient
+from mmutils.formats.capture_key import capture_file_key
+from mmutils.formats.capture_record import build_line, encoding_for
 
 BUCKET = "lab-bucket"
 KEY_RE = re.compile(
@@ -138,9 +139,9 @@ def test_encoding_rules(content_type, header, expected):
     assert encoding_for(content_type, header) == expected
 
 
-def test_object_key_is_named_after_the_first_record():
+def test_capture_file_key_is_named_after_the_first_record():
     when = dt.datetime(2022, 4, 18, 0, 21, 48, 903000, tzinfo=dt.UTC)
-    key = object_key(
+    key = capture_file_key(
         "sagemaker/dc", "ep", "AllTraffic", when, "028573f5-3215-431a-b3b8-a200be4d2d9a"
     )
     assert key == (
@@ -292,7 +293,7 @@ def test_flush_makes_every_record_visible_and_stop_is_clean(tmp_path, model):
 
 def test_flush_on_stop_writes_buffers(model):
     """In process: records still buffered when the server stops are written by the stop."""
-    from mmutils.emulator.capture import CaptureWriter
+    from mmutils.emulator.capture_writer import CaptureWriter
     from mmutils.emulator.server import EmulatorServer
 
     server = EmulatorServer(port=0).start()

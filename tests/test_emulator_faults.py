@@ -18,7 +18,7 @@ from emulator_support import (
     wait_job,
 )
 
-from mmutils.emulator.client import EmulatorClient
+from mmutils.emulator.admin_client import EmulatorClient
 
 
 @pytest.fixture(scope="module")

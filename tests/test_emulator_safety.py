@@ -19,8 +19,8 @@ import botocore.config
 import pytest
 import urllib3.connection
 
-from mmutils import aws
 from mmutils.emulator import lifecycle
+from mmutils.lab import sdk_patches, session
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
 
@@ -107,18 +107,18 @@ def hostile(tmp_path_factory):
         mp.delenv("no_proxy", raising=False)
         recorder = Recorder()
         recorder.install(mp)
-        lab = aws.connect("moto")
-        yield lab, recorder
-        aws._PATCHES.revert()
+        aws = session.connect("moto")
+        yield aws, recorder
+        sdk_patches.revert()
         lifecycle.stop(timeout=5)
 
 
 def test_connect_ignored_the_real_looking_environment(hostile):
-    lab, recorder = hostile
-    creds = lab.boto_session.get_credentials()
+    aws, recorder = hostile
+    creds = aws.boto_session.get_credentials()
     assert not creds.access_key.startswith("AKIAIOSFODNN7REAL")
-    assert lab.boto_session.profile_name == "default"  # not "prod"
-    assert lab.role == "arn:aws:iam::123456789012:role/SageMakerRole"
+    assert aws.boto_session.profile_name == "default"  # not "prod"
+    assert aws.role == "arn:aws:iam::123456789012:role/SageMakerRole"
     assert recorder.connects, "the recorder saw no connection at all"
     assert recorder.outside() == []
 
@@ -129,23 +129,23 @@ def test_sdk_calls_stay_on_loopback(hostile):
     from sagemaker.model_monitor import DefaultModelMonitor
     from sagemaker.s3 import S3Downloader, S3Uploader
 
-    lab, recorder = hostile
+    aws, recorder = hostile
     before = len(recorder.connects)
-    sess = lab.sagemaker_session
+    sess = aws.sagemaker_session
     assert sess.default_bucket() == "sagemaker-us-east-1-123456789012"
-    assert sagemaker.get_execution_role(sess) == lab.role
+    assert sagemaker.get_execution_role(sess) == aws.role
     assert sess.account_id() == "123456789012"
-    sts = lab.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")
+    sts = aws.client("sts", endpoint_url="https://sts.us-east-1.amazonaws.com")
     assert sts.get_caller_identity()["Account"] == "123456789012"
     uri = S3Uploader.upload_string_as_file_body(
-        "a,b\n1,2\n", f"s3://{lab.bucket}/safety/x.csv", sagemaker_session=sess
+        "a,b\n1,2\n", f"s3://{aws.bucket}/safety/x.csv", sagemaker_session=sess
     )
-    assert S3Downloader.list(f"s3://{lab.bucket}/safety", sagemaker_session=sess) == [uri]
+    assert S3Downloader.list(f"s3://{aws.bucket}/safety", sagemaker_session=sess) == [uri]
     assert S3Downloader.read_file(uri, sagemaker_session=sess) == "a,b\n1,2\n"
     assert image_uris.retrieve("model-monitor", "us-east-1").startswith("156813124566.dkr.ecr")
-    monitor = DefaultModelMonitor(role=lab.role, sagemaker_session=sess)
+    monitor = DefaultModelMonitor(role=aws.role, sagemaker_session=sess)
     assert monitor.image_uri.endswith("sagemaker-model-monitor-analyzer")
-    assert lab.emulator.clock()["mode"] in ("real", "manual")  # the admin client, too
+    assert aws.emulator.clock()["mode"] in ("real", "manual")  # the admin client, too
     assert len(recorder.connects) > before
     assert recorder.outside() == []
 
@@ -154,13 +154,13 @@ def test_plain_sdk_and_boto3_calls_after_connect_stay_on_loopback(hostile):
     import sagemaker
     from sagemaker.model_monitor import DefaultModelMonitor
 
-    lab, recorder = hostile
-    assert sagemaker.get_execution_role() == lab.role
+    aws, recorder = hostile
+    assert sagemaker.get_execution_role() == aws.role
     plain = sagemaker.Session()
     assert plain.default_bucket() == "sagemaker-us-east-1-123456789012"
     assert plain.account_id() == "123456789012"
-    boto3.client("s3").put_object(Bucket=lab.bucket, Key="safety/plain.txt", Body=b"plain")
-    listed = boto3.client("s3").list_objects_v2(Bucket=lab.bucket, Prefix="safety/plain")
+    boto3.client("s3").put_object(Bucket=aws.bucket, Key="safety/plain.txt", Body=b"plain")
+    listed = boto3.client("s3").list_objects_v2(Bucket=aws.bucket, Prefix="safety/plain")
     assert [o["Key"] for o in listed["Contents"]] == ["safety/plain.txt"]
     # a brand-new boto3.Session (environment-driven) under the SDK: STS is the trap
     fresh = sagemaker.Session(boto_session=boto3.Session())
@@ -173,10 +173,10 @@ def test_plain_sdk_and_boto3_calls_after_connect_stay_on_loopback(hostile):
 def test_telemetry_is_never_sent(hostile):
     from sagemaker.feature_store.feature_group import FeatureGroup
 
-    lab, recorder = hostile
+    aws, recorder = hostile
     # FeatureGroup.describe is wrapped by the SDK's telemetry emitter (a GET to
     # sm-pysdk-t-<region>.s3.<region>.amazonaws.com); moto answers, the telemetry must not go
-    group = FeatureGroup(name="nope", sagemaker_session=lab.sagemaker_session)
+    group = FeatureGroup(name="nope", sagemaker_session=aws.sagemaker_session)
     with pytest.raises(Exception):  # noqa: B017 - any answer from the emulator is fine here
         group.describe()
     assert not [h for h in recorder.lookups if "amazonaws" in h]
@@ -253,4 +253,4 @@ def test_server_refuses_a_public_host():
 
 def test_emulator_session_rejects_a_public_endpoint():
     with pytest.raises(ValueError, match="loopback"):
-        aws.EmulatorBotoSession("https://sagemaker.us-east-1.amazonaws.com")
+        session.EmulatorBotoSession("https://sagemaker.us-east-1.amazonaws.com")

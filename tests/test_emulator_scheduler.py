@@ -20,8 +20,9 @@ from emulator_support import (
     wait_job,
 )
 
-from mmutils.emulator.client import EmulatorClient
-from mmutils.emulator.scheduler import fire_times, job_name, parse_offset, to_croniter
+from mmutils.emulator.admin_client import EmulatorClient
+from mmutils.emulator.monitoring.cron import fire_times, parse_offset, to_croniter
+from mmutils.emulator.monitoring.executions import job_name
 
 BUCKET = "lab-bucket"
 STATS = f"s3://{BUCKET}/baseline/results/statistics.json"

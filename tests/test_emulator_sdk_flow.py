@@ -16,18 +16,19 @@ import pytest
 from sdk_sleeps import recorded_sleeps
 
 import mmutils
-from mmutils import aws
 from mmutils.cli import main
 from mmutils.emulator import lifecycle, server
+from mmutils.lab import sdk_patches
 
 #: the server-side pieces the flow needs
 REQUIRED = {
-    "mmutils.emulator.fidelity": "processing-job/endpoint fidelity",
-    "mmutils.emulator.schedules": "monitoring schedules",
+    "mmutils.emulator.endpoints": "endpoint/model answers, UpdateEndpoint",
+    "mmutils.emulator.monitoring.models": "monitoring-schedule backend",
+    "mmutils.emulator.monitoring.responses": "monitoring-schedule API",
     "mmutils.emulator.hosting": "InvokeEndpoint with the model",
-    "mmutils.emulator.capture": "data capture",
+    "mmutils.emulator.capture_writer": "data capture",
     "mmutils.emulator.processing": "processing runtime",
-    "mmutils.emulator.scheduler": "scheduler",
+    "mmutils.emulator.monitoring.scheduler": "scheduler",
 }
 MISSING = [desc for mod, desc in REQUIRED.items() if mod not in server.EXTENSIONS]
 pytestmark = [
@@ -50,12 +51,12 @@ CHURN_TYPE_VIOLATION = (
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def aws(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("MMLAB_HOME", str(tmp_path_factory.mktemp("mmlab-home")))
-        lab = mmutils.connect("moto", seed=7)
-        yield lab
-        aws._PATCHES.revert()
+        aws = mmutils.connect("moto", seed=7)
+        yield aws
+        sdk_patches.revert()
         lifecycle.stop(timeout=10)
 
 
@@ -74,12 +75,12 @@ def _local_predictions(test_data_dir, rows: list[str]) -> list[float]:
     return [float(p) for p in booster.predict(xgboost.DMatrix(matrix))]
 
 
-def _read_jsonl(lab, bucket: str, key: str) -> list[dict]:
-    body = lab.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+def _read_jsonl(aws, bucket: str, key: str) -> list[dict]:
+    body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     return [json.loads(line) for line in body.splitlines() if line.strip()]
 
 
-def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
+def test_lab_flow_end_to_end(aws, test_data_dir, capsys, monkeypatch):
     from sagemaker import image_uris
     from sagemaker.model import Model
     from sagemaker.model_monitor import (
@@ -93,8 +94,8 @@ def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
     from sagemaker.s3 import S3Downloader
     from sagemaker.serializers import CSVSerializer
 
-    sess, bucket, region = lab.sagemaker_session, lab.bucket, lab.region
-    assert lab.emulator.set_clock(START)["now"] == "2026-01-05T09:50:00.000Z"
+    sess, bucket, region = aws.sagemaker_session, aws.bucket, aws.region
+    assert aws.emulator.set_clock(START)["now"] == "2026-01-05T09:50:00.000Z"
 
     # -- model + baseline data into the emulated S3
     model_uri = sess.upload_data(
@@ -111,7 +112,7 @@ def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
     model = Model(
         image_uri=image_uris.retrieve("xgboost", region, "1.7-1"),
         model_data=model_uri,
-        role=lab.role,
+        role=aws.role,
         sagemaker_session=sess,
         predictor_cls=Predictor,
     )
@@ -143,12 +144,12 @@ def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
     assert all(0.0 <= a <= 1.0 for a in answers) and len(set(answers)) > 10
 
     # -- capture files: one line per request, in the 09 hour folder of the emulator clock
-    lab.emulator.flush()
+    aws.emulator.flush()
     files = S3Downloader.list(capture_uri, sagemaker_session=sess)
     hour = f"{capture_uri}/{ENDPOINT}/AllTraffic/2026/01/05/09/"
     assert files and all(f.startswith(hour) and f.endswith(".jsonl") for f in files)
     records = [
-        rec for f in files for rec in _read_jsonl(lab, bucket, f.split(f"s3://{bucket}/", 1)[1])
+        rec for f in files for rec in _read_jsonl(aws, bucket, f.split(f"s3://{bucket}/", 1)[1])
     ]
     assert len(records) == len(rows)
     by_input = {r["captureData"]["endpointInput"]["data"]: r for r in records}
@@ -161,7 +162,7 @@ def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
 
     # -- baseline with the real analyzer, logs printed, no 5-30 s poll sleeps
     monitor = DefaultModelMonitor(
-        role=lab.role,
+        role=aws.role,
         instance_count=1,
         instance_type="ml.m5.xlarge",
         volume_size_in_gb=20,
@@ -267,7 +268,7 @@ def test_lab_flow_end_to_end(lab, test_data_dir, capsys, monkeypatch):
     assert summary["MonitoringExecutionStatus"] == "CompletedWithViolations"
     assert summary["ProcessingJobArn"] == job["ProcessingJobArn"]
 
-    metrics = lab.client("cloudwatch").list_metrics(
+    metrics = aws.client("cloudwatch").list_metrics(
         Namespace="aws/sagemaker/Endpoints/data-metrics"
     )["Metrics"]
     assert metrics

@@ -1,15 +1,23 @@
 """The emulator process and its admin routes: start line, loopback only, health, clock, seed,
-flush, reset, clean stop; the Python client; the moto-internals checks."""
+flush, reset, clean stop; the one admin client (no proxy, one error class)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 from emulator_support import REPO, running
 
-from mmutils.emulator.client import EmulatorClient, EmulatorError, parse_duration
+from mmutils.emulator import lifecycle
+from mmutils.emulator.admin_client import (
+    HEALTH_PATH,
+    EmulatorClient,
+    EmulatorError,
+    parse_duration,
+)
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +111,24 @@ def test_sigterm_stops_cleanly(tmp_path):
     assert "Traceback" not in emu.stderr()
 
 
-def test_moto_internals_checks_name_the_version(monkeypatch):
-    from moto.sagemaker import responses as smr
+def test_admin_client_ignores_a_proxy_from_the_environment(emu, monkeypatch):
+    """A dead proxy in HTTP(S)_PROXY, NO_PROXY unset: the admin client still reaches 127.0.0.1."""
+    dead = "http://127.0.0.1:9"
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, dead)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    # negative control: an ordinary urllib opener built now goes through the dead proxy
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.build_opener().open(emu.url + HEALTH_PATH, timeout=5)
+    client = EmulatorClient(emu.url, timeout=5)
+    assert client.health()["pid"] == emu.proc.pid
+    assert client.clock()["mode"] in ("real", "manual")
+    assert lifecycle.health(emu.url, timeout=5)["pid"] == emu.proc.pid
 
-    from mmutils.emulator import fidelity
 
-    monkeypatch.delattr(smr.SageMakerResponse, "describe_model")
-    with pytest.raises(
-        RuntimeError, match=r"moto 5\.2\.5 has no SageMakerResponse\.describe_model"
-    ):
-        fidelity.check_moto()
-
-
-def test_every_extension_passes_its_moto_check():
-    from mmutils.emulator import capture, fidelity, hosting, processing, s3io, schedules
-
-    for module in (fidelity, schedules, hosting, s3io):
-        module.check_moto()
-    assert capture.WRITER is not None and processing.RUNTIME is not None
+def test_one_error_class_for_every_admin_failure():
+    assert lifecycle.EmulatorError is EmulatorError
+    with pytest.raises(EmulatorError, match="cannot reach the emulator"):
+        EmulatorClient("http://127.0.0.1:9", timeout=2).reset()
+    assert lifecycle.health("http://127.0.0.1:9", timeout=2) is None

@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from mmutils.runner import run_lab
+from mmutils.lab.runner import run_lab
 
 pytestmark = pytest.mark.live
 
@@ -29,13 +29,13 @@ def test_lab_runs_on_a_live_account(tmp_path):
     try:
         report = run_lab(output=tmp_path / "run", backend="live", parameters=params)
     finally:
-        from mmutils import lab as mlab
-        from mmutils.aws import connect
+        import mmutils
+        from mmutils import lab
 
-        lab = connect("live", region=params["REGION"])
-        names = mlab.names(prefix, lab.bucket)
-        sm = lab.client("sagemaker")
-        mlab.delete_schedule_if_exists(sm, names.schedule)
-        mlab.delete_endpoint_if_exists(sm, names.endpoint, names.model)
+        aws = mmutils.connect("live", region=params["REGION"])
+        names = lab.names(prefix, aws.bucket)
+        sm = aws.client("sagemaker")
+        lab.delete_schedule_if_exists(sm, names.schedule)
+        lab.delete_endpoint_if_exists(sm, names.endpoint, names.model)
     assert len(report.executions) >= 2
     assert any("baseline_drift_check" in ex["violations"] for ex in report.executions)

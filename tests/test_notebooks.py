@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from mmutils.lab.runner import LAB_NOTEBOOKS, NotebookFailed, run_lab
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
-from mmutils.runner import LAB_NOTEBOOKS, NotebookFailed, run_lab
 
 COMMON = {"BACKEND", "REGION", "PREFIX", "SEED", "LAB_START_TIME"}
 DOCUMENTED = {
@@ -76,9 +76,9 @@ def test_nbval_strict_on_fresh_emulator(tmp_path, monkeypatch):
         )
         # the reports the default run left in the emulated S3: two normal hours, one drifted
         monkeypatch.setenv("MMLAB_HOME", env["MMLAB_HOME"])
-        from mmutils.runner import ReportReader, collect_executions
+        from mmutils.lab.runner import ReportReader, report_summaries
 
-        executions = collect_executions(ReportReader.for_backend("moto", "us-east-1"), "mmlab")
+        executions = report_summaries(ReportReader.for_backend("moto", "us-east-1"), "mmlab")
     finally:
         subprocess.run(
             [sys.executable, "-m", "mmutils.cli", "emulator", "stop"], env=env, capture_output=True

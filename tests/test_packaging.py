@@ -35,3 +35,12 @@ def test_sdk_and_moto_pins():
     deps = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert "sagemaker>=2.257.7,<3" in deps
     assert "moto[server]==5.2.5" in deps
+
+
+def test_package_data_names_files_that_exist():
+    """Every package-data pattern of pyproject.toml matches a file of the package."""
+    setuptools = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for package, patterns in setuptools.get("package-data", {}).items():
+        root = REPO_ROOT.joinpath(*package.split("."))
+        for pattern in patterns:
+            assert any(root.glob(pattern)), f"package-data {package}: {pattern} matches no file"

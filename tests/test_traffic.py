@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mmutils import traffic
+from mmutils.lab import traffic
 
 
 class Recorder:
@@ -30,7 +30,7 @@ class FakeEmulator:
         self.advanced.append(seconds)
 
 
-class FakeLab:
+class FakeSession:
     def __init__(self):
         self.emulator = FakeEmulator()
 
@@ -59,9 +59,9 @@ def test_errors_are_counted_not_raised():
 
 
 def test_spread_over_advances_emulator_clock_evenly():
-    lab = FakeLab()
-    traffic.send(Recorder(), ["a"] * 4, lab=lab, spread_over="2m", progress=False)
-    assert lab.emulator.advanced == [30.0] * 4
+    session = FakeSession()
+    traffic.send(Recorder(), ["a"] * 4, session=session, spread_over="2m", progress=False)
+    assert session.emulator.advanced == [30.0] * 4
 
 
 def test_stop_event_ends_run():

@@ -479,7 +479,7 @@ def cloudwatch():
 
         def put(name, value, when, dims=_DIMS):
             cw.put_metric_data(
-                Namespace=viz.drift.NAMESPACE,
+                Namespace=viz.drift_metrics.NAMESPACE,
                 MetricData=[
                     {"MetricName": name, "Dimensions": dims, "Timestamp": when, "Value": value}
                 ],
@@ -496,7 +496,7 @@ def cloudwatch():
 
 
 def test_fetch_drift_metrics_from_cloudwatch(cloudwatch):
-    listed = cloudwatch.list_metrics(Namespace=viz.drift.NAMESPACE)["Metrics"]
+    listed = cloudwatch.list_metrics(Namespace=viz.drift_metrics.NAMESPACE)["Metrics"]
     assert len(listed) > 4  # moto lists a metric once per datapoint: dedupe needed
     assert viz.list_drift_features(cloudwatch, "ep", "sched") == ["Churn", "Day Mins"]
 

@@ -4,7 +4,7 @@ Modules:
     schema     column names, types, one-hot groups, valid ranges, the file set
     files      exact CSV formatting, reading and validation of the dataset files
     generate   the deterministic dataset generator (``generate(seed)``, ``write(ds, dir)``)
-    drift      drifted traffic for the drift demo (``iter_rows(path, Drift(...))``)
+    drifted    drifted traffic for the drift demo (``iter_rows(path, Drift(...))``)
     cli        ``mmlab data generate|train``
 """
 

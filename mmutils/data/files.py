@@ -101,22 +101,6 @@ def read_cells(path: Path, expected_columns: int, *, header: bool = False) -> li
     return rows
 
 
-def parse_floats(cells: Sequence[Sequence[str]], path: Path | str = "<rows>") -> np.ndarray:
-    """Convert text cells to a float matrix; a non-numeric cell raises naming its line."""
-    try:
-        return np.array(cells, dtype=np.float64)
-    except ValueError:
-        for i, row in enumerate(cells, start=1):
-            for j, cell in enumerate(row):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise DatasetError(
-                        f"{path}: row {i}, column {j + 1}: not a number: {cell!r}"
-                    ) from None
-        raise
-
-
 def validate_folder(folder: Path) -> dict[str, int]:
     """Check that a folder holds the lab's dataset files with the right widths.
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from mmutils.emulator import lifecycle
+from mmutils.emulator.admin_client import EmulatorClient, EmulatorError, parse_duration
 
 _START_HINT = "start one with `mmlab emulator start`"
 
@@ -55,17 +56,12 @@ def register(subparsers) -> None:
 
 # --------------------------------------------------------------------------- admin client
 
+#: what a failed admin call raises (a bad answer is a ValueError, no answer an EmulatorError)
+_ERRORS = (ValueError, OSError, EmulatorError)
 
-def _admin(info: lifecycle.EmulatorInfo):
-    from mmutils.emulator.client import EmulatorClient
 
+def _admin(info: lifecycle.EmulatorInfo) -> EmulatorClient:
     return EmulatorClient(info.endpoint_url)
-
-
-def _errors() -> tuple[type[Exception], ...]:
-    from mmutils.emulator import client
-
-    return (ValueError, OSError, lifecycle.EmulatorError, client.EmulatorError)
 
 
 # --------------------------------------------------------------------------- commands
@@ -87,7 +83,7 @@ def _start(args: argparse.Namespace) -> int:
     before = lifecycle.status()
     try:
         info = lifecycle.start(port=args.port, state_dir=args.state_dir, timeout=args.timeout)
-    except lifecycle.EmulatorError as exc:
+    except EmulatorError as exc:
         return _fail(str(exc))
     verb = "already running" if before is not None and before.pid == info.pid else "started"
     print(f"mmlab emulator {verb} at {info.endpoint_url} (pid {info.pid}, log {info.log})")
@@ -119,7 +115,7 @@ def _status(args: argparse.Namespace) -> int:
     try:
         clock = _admin(info).clock()
         print(f"  clock      {clock['now']} ({clock['mode']})")
-    except _errors() as exc:
+    except _ERRORS as exc:
         print(f"  clock      unavailable: {exc}")
     return 0
 
@@ -162,7 +158,7 @@ def _clock_command(action) -> int:
         return 1
     try:
         doc = action(_admin(info))
-    except _errors() as exc:
+    except _ERRORS as exc:
         return _fail(str(exc))
     _print_clock(doc)
     return 0
@@ -185,8 +181,6 @@ def _clock_advance(args: argparse.Namespace) -> int:
         return _fail("give either a DURATION (90s, 2m, 1h) or --to-next-hour")
     if args.to_next_hour:
         return _clock_command(lambda admin: admin.advance_to_next_hour())
-    from mmutils.emulator.client import parse_duration
-
     try:
         seconds = parse_duration(args.duration)
     except ValueError as exc:

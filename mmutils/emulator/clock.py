@@ -28,6 +28,13 @@ def parse_iso(text: str) -> dt.datetime:
     return value.astimezone(UTC)
 
 
+def naive_utc(value: dt.datetime) -> dt.datetime:
+    """moto's form of a time: naive UTC (an aware time is converted; a naive one is kept)."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
 def iso(value: dt.datetime) -> str:
     """Format a time as ISO-8601 UTC with milliseconds and a ``Z`` suffix."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -93,3 +100,8 @@ class Clock:
 
 #: The one clock of the emulator process.
 CLOCK = Clock()
+
+
+def moto_now() -> dt.datetime:
+    """The emulator time in moto's form (naive UTC)."""
+    return naive_utc(CLOCK.now())

@@ -34,8 +34,10 @@ from dataclasses import dataclass
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime import responses as rtr
 
-from mmutils.emulator import s3io
-from mmutils.emulator.state import STATE, require
+from mmutils.emulator import patch_table, s3io
+from mmutils.emulator.capture_writer import WRITER
+from mmutils.emulator.state import STATE
+from mmutils.formats import s3uri
 
 HANDLER_ENV = "MMLAB_INFERENCE_HANDLER"
 SUPPORTED_ACCEPTS = ("application/json", "application/jsonlines", "text/csv")
@@ -173,7 +175,7 @@ class ModelCache:
             if key in self._models:
                 return self._models[key]
         try:
-            bucket, obj = s3io.split_uri(model_data)
+            bucket, obj = s3uri.split(model_data)
             data = s3io.get_bytes(account, bucket, obj)
         except Exception as exc:  # noqa: BLE001 - missing bucket/key: the container cannot start
             raise ModelInvocationError(500, f"Unable to load model: {model_data}: {exc}") from exc
@@ -288,8 +290,6 @@ def model_error(account: str, region: str, endpoint: str, err: ModelInvocationEr
 
 def invoke_endpoint(self: rtr.SageMakerRuntimeResponse):
     """InvokeEndpoint: run the model, capture the exchange, answer like SageMaker."""
-    from mmutils.emulator.capture import WRITER
-
     account, region = self.current_account, self.region
     name = self.path.split("?", 1)[0].split("/")[2]
     backend = sagemaker_backends[account][region]
@@ -329,28 +329,9 @@ def invoke_endpoint(self: rtr.SageMakerRuntimeResponse):
     return 200, headers, out
 
 
-def check_moto() -> None:
-    """Check the moto internals used here.
-
-    Raises:
-        RuntimeError: naming the moto version and the missing piece.
-    """
-    from moto.sagemaker.models import SageMakerModelBackend
-
-    require(rtr.SageMakerRuntimeResponse, "invoke_endpoint")
-    require(SageMakerModelBackend, "__init__")
-    import inspect
-
-    source = inspect.getsource(SageMakerModelBackend.__init__)
-    for attr in ("self._models", "self.endpoints", "self.endpoint_configs"):
-        if attr not in source:
-            raise RuntimeError(
-                f"moto's SageMakerModelBackend has no {attr}; mmlab needs moto==5.2.5"
-            )
-
-
 def install() -> None:
     """Replace moto's canned InvokeEndpoint (idempotent)."""
-    check_moto()
-    rtr.SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+    patch_table.replace(
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.invoke_endpoint", invoke_endpoint
+    )
     STATE.on_reset(MODELS.clear)

@@ -23,33 +23,25 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-SERVICE_NAME = "mmlab-emulator"
+from mmutils.emulator.admin_client import EmulatorClient, EmulatorError
+from mmutils.paths import REPO_ROOT
+
 STATE_FILE = "emulator.json"
 LOCK_FILE = "emulator.lock"
 LOG_NAME = "emulator.log"
-HEALTH_PATH = "/moto-api/mmlab/health"
-RESET_PATH = "/moto-api/reset"
 #: what ``env_lines`` exports besides the endpoint (dummy credentials: never a real account)
 DUMMY_CREDENTIAL = "testing"
 DEFAULT_REGION = "us-east-1"
 #: fail fast offline: an unimplemented action answers 500, which botocore would retry
 MAX_ATTEMPTS = "2"
 _READY = re.compile(r"mmlab emulator listening on http://127\.0\.0\.1:(\d+)")
-# the health check must never go through an HTTP proxy from the environment
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 # processes this interpreter started, so stop() can reap them (no zombie left behind)
 _CHILDREN: dict[int, subprocess.Popen] = {}
-
-
-class EmulatorError(RuntimeError):
-    """The emulator could not be started, reached or stopped; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -100,38 +92,12 @@ def state_path() -> Path:
     return mmlab_home() / STATE_FILE
 
 
-# --------------------------------------------------------------------------- HTTP helpers
-
-
-def http_json(method: str, url: str, body: dict | None = None, timeout: float = 5.0) -> dict:
-    """Send a JSON request to the emulator (no proxy) and decode the JSON answer.
-
-    Raises:
-        EmulatorError: the server answered an error status (its message is included).
-        OSError: the server could not be reached.
-    """
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            raw = response.read()
-    except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace")
-        with contextlib.suppress(ValueError, AttributeError):
-            detail = json.loads(detail).get("error", detail)
-        raise EmulatorError(f"{method} {url} failed with HTTP {exc.code}: {detail}") from exc
-    return json.loads(raw or b"{}")
+# --------------------------------------------------------------------------- health
 
 
 def health(endpoint_url: str, timeout: float = 2.0) -> dict | None:
     """The health document of the server at ``endpoint_url``, or None when none answers as ours."""
-    try:
-        doc = http_json("GET", endpoint_url + HEALTH_PATH, timeout=timeout)
-    except (OSError, ValueError, EmulatorError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("service") == SERVICE_NAME else None
+    return EmulatorClient(endpoint_url, timeout=timeout).health_or_none()
 
 
 # --------------------------------------------------------------------------- process checks
@@ -295,8 +261,7 @@ def _server_env() -> dict[str, str]:
     for key, value in env_vars(None).items():
         if value is None:
             env.pop(key, None)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -429,7 +394,7 @@ def reset() -> dict:
         EmulatorError: no emulator is running.
     """
     info = require_running()
-    return http_json("POST", info.endpoint_url + RESET_PATH, {})
+    return EmulatorClient(info.endpoint_url, timeout=5.0).reset()
 
 
 def env_vars(info: EmulatorInfo | None, region: str = DEFAULT_REGION) -> dict[str, str | None]:

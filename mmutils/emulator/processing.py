@@ -16,7 +16,10 @@ For a job whose image is the model-monitor analyzer (``…/sagemaker-model-monit
 5. set ``Completed`` (``ExitMessage`` = ``output/message``) or ``Failed`` (``FailureReason``).
 
 Jobs of any other image fail at once with a clear ``FailureReason``. Jobs created over the API
-run on a worker thread; the scheduler runs its executions synchronously with :meth:`run`.
+(CreateProcessingJob, patched here: moto's, plus the fields and states of
+:mod:`mmutils.emulator.processing_jobs`, refusing a second job of the same name) run on a worker
+thread; StopProcessingJob also stops the running analyzer. The scheduler runs its executions
+synchronously with :meth:`ProcessingRuntime.run`.
 """
 
 from __future__ import annotations
@@ -34,12 +37,23 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from moto.sagemaker.models import sagemaker_backends
+from moto.cloudwatch.models import cloudwatch_backends
+from moto.core.responses import ActionResult, EmptyResult
+from moto.logs.models import logs_backends
+from moto.sagemaker.exceptions import ResourceInUseException
+from moto.sagemaker.models import FakeProcessingJob, sagemaker_backends
+from moto.sagemaker.responses import SageMakerResponse
 
-import mmutils
-from mmutils.emulator import s3io
-from mmutils.emulator.fidelity import finish_processing_job
+from mmutils.emulator import patch_table, s3io
+from mmutils.emulator.clock import parse_iso
+from mmutils.emulator.processing_jobs import (
+    finish_processing_job,
+    init_processing_job,
+    mark_stopped,
+)
 from mmutils.emulator.state import STATE
+from mmutils.formats import s3uri
+from mmutils.paths import REPO_ROOT
 
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
 ANALYZER_MODULE_ENV = "MMLAB_ANALYZER_MODULE"
@@ -91,7 +105,10 @@ def relative_key(prefix: str, key: str) -> str:
 
 def no_objects_reason(uri: str, region: str, role: str | None) -> str:
     """FailureReason of an input whose S3 prefix holds nothing."""
-    bucket = uri[5:].split("/", 1)[0]
+    try:
+        bucket = s3uri.split(uri)[0]
+    except ValueError:
+        bucket = ""
     return (
         f'ClientError: No S3 objects found under S3 URL "{uri}" given in input data source. '
         f"Please ensure that the bucket exists in the selected region ({region}), that objects "
@@ -123,7 +140,7 @@ def download_input(account: str, region: str, role: str | None, item: dict, jobd
     target = local_dir(jobdir, spec["LocalPath"])
     target.mkdir(parents=True, exist_ok=True)
     try:
-        bucket, prefix = s3io.split_uri(uri)
+        bucket, prefix = s3uri.split(uri)
         keys = s3io.list_keys(account, bucket, prefix)
     except Exception:  # noqa: BLE001 - a missing bucket reads as "no objects", as on AWS
         keys = []
@@ -151,10 +168,10 @@ def upload_output(account: str, item: dict, jobdir: Path) -> int:
     source = local_dir(jobdir, spec["LocalPath"])
     if not source.is_dir():
         return 0
-    bucket, prefix = s3io.split_uri(spec["S3Uri"])
+    bucket, prefix = s3uri.split(spec["S3Uri"])
     count = 0
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        key = s3io.join(prefix, path.relative_to(source).as_posix())
+        key = s3uri.join(prefix, path.relative_to(source).as_posix())
         try:
             s3io.put_bytes(account, bucket, key, path.read_bytes())
         except Exception as exc:  # noqa: BLE001 - e.g. the bucket does not exist
@@ -190,8 +207,9 @@ def analyzer_env(job_env: dict, jobdir: Path) -> dict:
     env.update({str(k): str(v) for k, v in (job_env or {}).items()})
     env["MMLAB_OPT_ML"] = str(jobdir)
     env["PYTHONUNBUFFERED"] = "1"
-    root = str(Path(mmutils.__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p
+    )
     return env
 
 
@@ -227,8 +245,6 @@ def _metric_datum(record: dict) -> dict:
     datum = dict(record)
     stamp = datum.get("Timestamp")
     if isinstance(stamp, str):
-        from mmutils.emulator.clock import parse_iso
-
         datum["Timestamp"] = parse_iso(stamp)
     elif isinstance(stamp, int | float):
         datum["Timestamp"] = dt.datetime.fromtimestamp(stamp, dt.UTC)
@@ -246,8 +262,6 @@ def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
     records = read_metric_records(directory)
     if not records:
         return 0
-    from moto.cloudwatch.models import cloudwatch_backends
-
     namespace = ENDPOINT_NAMESPACE if env.get("sagemaker_endpoint_name") else BATCH_NAMESPACE
     data = [_metric_datum(r) for r in records]
     backend = cloudwatch_backends[account][region]
@@ -260,8 +274,6 @@ class JobLog:
     """The job's CloudWatch Logs stream (moto's logs backend, in process)."""
 
     def __init__(self, account: str, region: str, job_name: str) -> None:
-        from moto.logs.models import logs_backends
-
         self.backend = logs_backends[account][region]
         self.stream = f"{job_name}/algo-1-{int(time.time())}"
         if LOG_GROUP not in self.backend.groups:
@@ -429,13 +441,48 @@ class ProcessingRuntime:
 RUNTIME = ProcessingRuntime()
 
 
+# ------------------------------------------------------------------------------ the API
+_RESPONSE = "moto.sagemaker.responses.SageMakerResponse"
+
+
+def create_processing_job(self: SageMakerResponse) -> ActionResult:
+    """CreateProcessingJob: moto's, plus Environment/ProcessingResources, InProgress, and a run."""
+    name = self._get_param("ProcessingJobName")
+    backend = self.sagemaker_backend
+    if name in backend.processing_jobs:
+        arn = FakeProcessingJob.arn_formatter(name, self.current_account, self.region)
+        raise ResourceInUseException(
+            "Job name must be unique within an AWS account and region, and a job with this name "
+            f"already exists ({arn})"
+        )
+    result = patch_table.original(f"{_RESPONSE}.create_processing_job")(self)
+    job = backend.processing_jobs[name]
+    init_processing_job(
+        job,
+        environment=self._get_param("Environment"),
+        resources=self._get_param("ProcessingResources"),
+    )
+    RUNTIME.submit(self.current_account, self.region, name)
+    return result
+
+
+def stop_processing_job(self: SageMakerResponse) -> EmptyResult:
+    """StopProcessingJob: also stops the analyzer process of a running job."""
+    name = self._get_param("ProcessingJobName")
+    result = patch_table.original(f"{_RESPONSE}.stop_processing_job")(self)
+    mark_stopped(self.sagemaker_backend.processing_jobs[name])
+    RUNTIME.stop(self.current_account, self.region, name)
+    return result
+
+
+RESPONSES = {
+    "create_processing_job": create_processing_job,
+    "stop_processing_job": stop_processing_job,
+}
+
+
 def install() -> None:
-    """Register the runtime's shutdown; the fidelity patch hands jobs to :data:`RUNTIME`."""
-    from moto.cloudwatch.models import CloudWatchBackend
-    from moto.logs.models import LogsBackend
-
-    from mmutils.emulator.state import require
-
-    require(CloudWatchBackend, "put_metric_data")
-    require(LogsBackend, "create_log_group", "create_log_stream", "put_log_events")
+    """Hand CreateProcessingJob/StopProcessingJob to :data:`RUNTIME`; stop it with the server."""
+    for name, func in RESPONSES.items():
+        patch_table.replace(f"{_RESPONSE}.{name}", func)
     STATE.on_stop(RUNTIME.shutdown)

@@ -1,34 +1,12 @@
-"""In-process access to moto's S3 backend (the emulator's own objects, no HTTP round trip)."""
+"""In-process access to moto's S3 backend (the emulator's own objects, no HTTP round trip).
+
+S3 URIs are split and joined by :mod:`mmutils.formats.s3uri`; this module only reads and writes
+objects of an account's buckets.
+"""
 
 from __future__ import annotations
 
 from moto.s3.models import s3_backends
-
-from mmutils.emulator.state import require
-
-
-def split_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/key/prefix`` -> ``("bucket", "key/prefix")``.
-
-    Raises:
-        ValueError: not an ``s3://`` URI.
-    """
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise ValueError(f"not an S3 URI: {uri!r}")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"S3 URI without a bucket: {uri!r}")
-    return bucket, key
-
-
-def join(base: str, *parts: str) -> str:
-    """Join S3 URI/key parts with exactly one ``/`` between them."""
-    out = base.rstrip("/")
-    for part in parts:
-        part = part.strip("/")
-        if part:
-            out = f"{out}/{part}" if out else part
-    return out
 
 
 def backend(account: str):
@@ -61,14 +39,3 @@ def get_bytes(account: str, bucket: str, key: str) -> bytes:
 def put_bytes(account: str, bucket: str, key: str, data: bytes) -> None:
     """Write an object (no S3 event notifications)."""
     backend(account).put_object(bucket, key, data, disable_notification=True)
-
-
-def check_moto() -> None:
-    """Check the moto S3 internals used here.
-
-    Raises:
-        RuntimeError: naming the moto version and the missing piece.
-    """
-    from moto.s3.models import S3Backend
-
-    require(S3Backend, "get_bucket", "get_object", "put_object")

@@ -18,15 +18,19 @@ import sys
 import threading
 from collections.abc import Sequence
 
-#: the modules whose ``install()`` patches moto, in order
+from mmutils.emulator import patch_table
+
+#: the modules whose ``install()`` patches moto, in order (stop hooks run in reverse: the
+#: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
-    "mmutils.emulator.admin",
-    "mmutils.emulator.fidelity",
-    "mmutils.emulator.schedules",
+    "mmutils.emulator.admin_routes",
+    "mmutils.emulator.endpoints",
+    "mmutils.emulator.monitoring.models",
+    "mmutils.emulator.monitoring.responses",
     "mmutils.emulator.hosting",
-    "mmutils.emulator.capture",
+    "mmutils.emulator.capture_writer",
     "mmutils.emulator.processing",
-    "mmutils.emulator.scheduler",
+    "mmutils.emulator.monitoring.scheduler",
 )
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -37,11 +41,17 @@ _install_lock = threading.Lock()
 
 
 def install() -> None:
-    """Apply every extension to moto (idempotent)."""
+    """Check every moto name of the patch table, then apply every extension (idempotent).
+
+    Raises:
+        RuntimeError: the installed moto lacks a name the emulator patches or uses (the message
+            names the moto version and each missing name).
+    """
     global _installed
     with _install_lock:
         if _installed:
             return
+        patch_table.check("moto")
         for name in EXTENSIONS:
             importlib.import_module(name).install()
         _installed = True
@@ -90,8 +100,8 @@ class EmulatorServer:
         if self.state_dir:
             STATE.state_dir = self.state_dir
         install()
-        from mmutils.emulator.capture import WRITER
-        from mmutils.emulator.scheduler import SCHEDULER
+        from mmutils.emulator.capture_writer import WRITER
+        from mmutils.emulator.monitoring.scheduler import SCHEDULER
 
         WRITER.start()  # (re)start the background work: a stopped server may be started again
         SCHEDULER.start()

@@ -118,29 +118,3 @@ class _State:
 
 #: The state of this emulator process.
 STATE = _State()
-
-
-def require(owner: object, *names: str) -> None:
-    """Fail loudly when a moto internal the lab patches is missing (moto is pinned to 5.2.5).
-
-    Raises:
-        RuntimeError: naming the installed moto version and the missing attribute.
-    """
-    import moto
-
-    for name in names:
-        if not hasattr(owner, name):
-            label = getattr(owner, "__name__", type(owner).__name__)
-            raise RuntimeError(
-                f"moto {moto.__version__} has no {label}.{name}; the mmlab emulator patches "
-                "moto internals and needs moto==5.2.5"
-            )
-
-
-def naive_utc(value):
-    """moto stores naive UTC datetimes; convert an aware time to that form."""
-    import datetime as dt
-
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(dt.UTC).replace(tzinfo=None)

@@ -6,18 +6,18 @@ matplotlib ``Figure``. Nothing calls ``plt.show()``; figures are not registered 
 so a notebook shows each one once, as the cell's value (``fig.savefig(path)`` to keep it).
 
 Modules:
-    documents       loading documents, ``get_features``
+    documents       ``get_features`` (documents load through :mod:`mmutils.formats.reports`)
     tables          ``violation_df`` / ``show_violation_df`` / ``summary_table``
     distributions   ``show_distributions``
     timeline        violations across executions
-    drift           ``feature_baseline_drift_*`` CloudWatch metrics
+    drift_metrics   ``feature_baseline_drift_*`` CloudWatch metrics
 """
 
 from __future__ import annotations
 
 from mmutils.viz.distributions import show_distributions
 from mmutils.viz.documents import get_features, load_document, load_violations
-from mmutils.viz.drift import fetch_drift_metrics, list_drift_features, plot_drift_metrics
+from mmutils.viz.drift_metrics import fetch_drift_metrics, list_drift_features, plot_drift_metrics
 from mmutils.viz.tables import (
     group_by_feature,
     show_violation_df,

@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 
-from mmutils.viz.documents import STRING_TYPE, as_feature_map
+from mmutils.formats.reports import STRING_TYPE
+from mmutils.viz.documents import as_feature_map
 from mmutils.viz.figure import Figure
 
 #: Categorical charts show this many most frequent values.

@@ -1,115 +1,41 @@
-"""Loading Model Monitor documents (statistics, violations) from whatever a notebook holds.
+"""Model Monitor documents (statistics, violations) as the charts and tables read them.
 
 Every public function of :mod:`mmutils.viz` accepts the same kinds of input for a document:
 a parsed ``dict``, a path (``str`` or :class:`os.PathLike`) to a JSON file, the JSON text
 itself, or one of the SageMaker SDK's file objects (``Statistics``, ``Constraints``,
-``ConstraintViolations``), which keep the parsed document in ``.body_dict``.
+``ConstraintViolations``), which keep the parsed document in ``.body_dict``. Loading them is
+:mod:`mmutils.formats.reports`' job (re-exported here); this module indexes features and
+computes what several charts need.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-#: The check types a constraint_violations.json can hold (spec §D.1), in display order.
-CHECK_TYPES = (
-    "data_type_check",
-    "completeness_check",
-    "baseline_drift_check",
-    "categorical_values_check",
-    "missing_column_check",
-    "extra_column_check",
+from mmutils.formats.reports import (
+    CHECK_TYPES,
+    NUMERIC_TYPES,
+    STRING_TYPE,
+    DocumentError,
+    load_document,
+    load_violations,
+    stats_block,
 )
 
-#: ``inferred_type`` values and the statistics block each one carries.
-NUMERIC_TYPES = ("Integral", "Fractional")
-STRING_TYPE = "String"
-
-
-def load_document(source: Any, *, what: str = "document") -> dict | None:
-    """Return a Model Monitor JSON document as a ``dict``.
-
-    Args:
-        source: ``None``, a ``dict``, an SDK file object (anything with ``.body_dict``), a
-            ``bytes``/``str`` of JSON text, or a path to a JSON file.
-        what: what the document is (``"statistics"``…), used in error messages.
-
-    Returns:
-        The parsed document, or ``None`` when ``source`` is ``None``.
-
-    Raises:
-        ValueError: the text or file is not valid JSON (the message names the file and line),
-            or it is not a JSON object.
-        FileNotFoundError: ``source`` looks like a path and no such file exists.
-        TypeError: ``source`` is of an unsupported type.
-    """
-    if source is None:
-        return None
-    if hasattr(source, "body_dict"):
-        source = source.body_dict
-    if isinstance(source, Mapping):
-        return dict(source)
-    if isinstance(source, bytes):
-        source = source.decode("utf-8")
-    if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
-        return _parse(source, f"{what} JSON text")
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if not path.is_file():
-            raise FileNotFoundError(f"{what} file not found: {path}")
-        return _parse(path.read_text(encoding="utf-8"), str(path))
-    raise TypeError(
-        f"cannot read a {what} from {type(source).__name__}: "
-        "pass a dict, a path, JSON text or an SDK file object"
-    )
-
-
-def _parse(text: str, origin: str) -> dict:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"{origin}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
-        ) from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{origin}: expected a JSON object, found {type(doc).__name__}")
-    return doc
-
-
-def load_violations(source: Any) -> list[dict]:
-    """Return the list of violations from a constraint_violations document or list.
-
-    Args:
-        source: ``None`` (no violations), the whole ``constraint_violations.json`` document in
-            any form :func:`load_document` accepts, or its ``violations`` list.
-
-    Returns:
-        The violations, each a dict with ``feature_name``, ``constraint_check_type`` and
-        ``description``.
-
-    Raises:
-        ValueError: the document has no ``violations`` list or an entry lacks a required key.
-    """
-    if source is None:
-        return []
-    if isinstance(source, Sequence) and not isinstance(source, str | bytes):
-        violations = list(source)
-    else:
-        doc = load_document(source, what="constraint_violations")
-        if "violations" not in doc or not isinstance(doc["violations"], list):
-            raise ValueError("constraint_violations document has no 'violations' list")
-        violations = doc["violations"]
-    for i, v in enumerate(violations):
-        if not isinstance(v, Mapping):
-            raise ValueError(f"violations[{i}]: expected an object, found {type(v).__name__}")
-        for key in ("feature_name", "constraint_check_type"):
-            if key not in v:
-                raise ValueError(f"violations[{i}]: missing key {key!r} ({dict(v)})")
-    return [dict(v) for v in violations]
+__all__ = [
+    "CHECK_TYPES",
+    "DocumentError",
+    "NUMERIC_TYPES",
+    "STRING_TYPE",
+    "as_feature_map",
+    "get_completeness",
+    "get_features",
+    "load_document",
+    "load_violations",
+    "stats_block",
+]
 
 
 def get_features(statistics: Any) -> dict[str, dict]:
@@ -123,18 +49,19 @@ def get_features(statistics: Any) -> dict[str, dict]:
         ``{feature name: feature dict}`` in the document's feature order.
 
     Raises:
-        ValueError: the document has no ``features`` list, or a feature has no ``name``.
+        DocumentError: the document has no ``features`` list, or a feature has no ``name``
+            (a ``ValueError``).
     """
     doc = load_document(statistics, what="statistics")
     if doc is None:
         return {}
     features = doc.get("features")
     if not isinstance(features, list):
-        raise ValueError("statistics document has no 'features' list")
+        raise DocumentError("statistics document has no 'features' list")
     out: dict[str, dict] = {}
     for i, feature in enumerate(features):
         if not isinstance(feature, Mapping) or "name" not in feature:
-            raise ValueError(f"statistics features[{i}] has no 'name'")
+            raise DocumentError(f"statistics features[{i}] has no 'name'")
         out[feature["name"]] = dict(feature)
     return out
 
@@ -148,14 +75,6 @@ def as_feature_map(features: Any) -> dict[str, dict]:
     if isinstance(features, Mapping) and "features" not in features:
         return {str(k): dict(v) for k, v in features.items()}
     return get_features(features)
-
-
-def stats_block(feature: Mapping) -> dict | None:
-    """The ``numerical_statistics`` or ``string_statistics`` block of a feature, if any."""
-    for key in ("numerical_statistics", "string_statistics"):
-        if isinstance(feature.get(key), Mapping):
-            return feature[key]
-    return None
 
 
 def get_completeness(feature: Mapping | None) -> float:

@@ -16,14 +16,8 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from mmutils.viz.documents import (
-    CHECK_TYPES,
-    as_feature_map,
-    get_completeness,
-    get_features,
-    load_violations,
-    stats_block,
-)
+from mmutils.formats.reports import CHECK_TYPES, load_violations, stats_block
+from mmutils.viz.documents import as_feature_map, get_completeness, get_features
 
 #: Regexes AWS's helper uses to pull numbers out of violation descriptions (spec §H).
 _DRIFT_RE = re.compile(r"distance: (.+?) exceeds")

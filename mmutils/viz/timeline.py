@@ -4,24 +4,21 @@ An *execution* is given either as a ``(scheduled_time, violations)`` pair — vi
 a constraint_violations document in any form, its list, or ``None`` — or as the SDK's
 ``MonitoringExecution`` (from ``monitor.list_executions()``), whose report folder
 ``…/yyyy/mm/dd/HH`` gives the scheduled hour and whose ``constraint_violations()`` gives the
-document (``None`` when the execution wrote none).
+document (``None`` when the execution wrote none). They are read by
+:func:`mmutils.lab.executions.as_executions`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from mmutils.viz.documents import CHECK_TYPES, load_violations
+from mmutils.formats.reports import CHECK_TYPES
+from mmutils.lab.executions import as_executions
 from mmutils.viz.figure import Figure
-
-#: The report folder of an execution ends with the scheduled hour (spec §E.4).
-_REPORT_HOUR_RE = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/(\d{2})/?$")
 
 #: Fixed colours per check type so that every chart of the lab uses the same ones.
 CHECK_COLOURS = {
@@ -34,60 +31,6 @@ CHECK_COLOURS = {
 }
 
 
-@dataclass(frozen=True)
-class Execution:
-    """One monitoring execution's violations at its scheduled time."""
-
-    time: pd.Timestamp
-    violations: list[dict]
-
-
-def _timestamp(value: Any, where: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: cannot read a time from {value!r}") from None
-    if ts is pd.NaT:
-        raise ValueError(f"{where}: cannot read a time from {value!r}")
-    return ts.tz_convert("UTC") if ts.tzinfo is not None else ts.tz_localize("UTC")
-
-
-def _from_sdk(execution: Any, where: str) -> Execution:
-    """Scheduled time and violations of a ``MonitoringExecution``."""
-    output = getattr(execution, "output", None) or execution.outputs[0]
-    match = _REPORT_HOUR_RE.search(str(output.destination))
-    if match:
-        year, month, day, hour = match.groups()
-        time = _timestamp(f"{year}-{month}-{day}T{hour}:00:00Z", where)
-    else:
-        desc = execution.describe()
-        started = desc.get("ProcessingStartTime") or desc.get("CreationTime")
-        time = _timestamp(started, f"{where} ({execution.job_name})")
-    return Execution(time, load_violations(execution.constraint_violations()))
-
-
-def collect_executions(executions: Any) -> list[Execution]:
-    """Normalise executions (pairs, a ``{time: violations}`` dict, or SDK objects), oldest first.
-
-    Raises:
-        ValueError: an item is neither a pair nor an execution object, or its time is unreadable.
-    """
-    items: Iterable = executions.items() if isinstance(executions, Mapping) else executions
-    out = []
-    for i, item in enumerate(items):
-        where = f"executions[{i}]"
-        if hasattr(item, "constraint_violations"):
-            out.append(_from_sdk(item, where))
-        elif isinstance(item, tuple | list) and len(item) == 2:
-            out.append(Execution(_timestamp(item[0], where), load_violations(item[1])))
-        else:
-            raise ValueError(
-                f"{where}: expected a (scheduled_time, violations) pair or a MonitoringExecution, "
-                f"got {type(item).__name__}"
-            )
-    return sorted(out, key=lambda e: e.time)
-
-
 def _check_order(found: Iterable[str]) -> list[str]:
     known = [c for c in CHECK_TYPES if c in found]
     return known + sorted(set(found) - set(CHECK_TYPES))
@@ -95,15 +38,10 @@ def _check_order(found: Iterable[str]) -> list[str]:
 
 def violation_counts(executions: Any) -> pd.DataFrame:
     """Number of violations per check type (columns) per execution (rows, by scheduled time)."""
-    runs = collect_executions(executions)
-    counts = [
-        pd.Series([v["constraint_check_type"] for v in run.violations], dtype=object)
-        .value_counts()
-        .to_dict()
-        for run in runs
-    ]
+    runs = as_executions(executions)
+    counts = [run.check_counts() for run in runs]
     columns = _check_order({c for row in counts for c in row})
-    index = pd.DatetimeIndex([run.time for run in runs], name="scheduled_time")
+    index = pd.DatetimeIndex([run.scheduled_time for run in runs], name="scheduled_time")
     return pd.DataFrame(counts, index=index, columns=columns).fillna(0).astype(int)
 
 
@@ -158,9 +96,9 @@ def violations_by_feature(executions: Any, *, values: str = "count") -> pd.DataF
     """
     if values not in ("count", "checks"):
         raise ValueError(f"values must be 'count' or 'checks', got {values!r}")
-    runs = collect_executions(executions)
+    runs = as_executions(executions)
     features = sorted({v["feature_name"] for run in runs for v in run.violations})
-    columns = pd.DatetimeIndex([run.time for run in runs], name="scheduled_time")
+    columns = pd.DatetimeIndex([run.scheduled_time for run in runs], name="scheduled_time")
     data = {}
     for i, run in enumerate(runs):
         per_feature: dict[str, list[str]] = {}

@@ -1,4 +1,4 @@
-"""Reading SageMaker data-capture files in a notebook (client side).
+"""Looking at data-capture records in a notebook: as a table, field by field, or indented.
 
 Capture files are JSON Lines under
 ``{destination}/{endpoint}/{variant}/yyyy/mm/dd/HH/{MM}-{SS}-{mmm}-{uuid}.jsonl``; each line
@@ -7,113 +7,24 @@ is one request/response pair (spec §A)::
     {"captureData": {"endpointInput": {...}, "endpointOutput": {...}},
      "eventMetadata": {"eventId": ..., "inferenceTime": ...}, "eventVersion": "0"}
 
-This module lists those files, parses their lines, decodes payloads and turns records into a
-DataFrame. It only reads: writing capture is the emulator's job (``mmutils.emulator.capture``).
+Parsing lines and decoding payloads is :mod:`mmutils.formats.capture_record`'s job; this module
+only presents the records it gives.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlparse
 
 import pandas as pd
 
+from mmutils.formats import capture_record
+
 #: The two payloads of a capture record, and the column prefix used for each.
-CAPTURE_INDEXES = {"endpointInput": "input", "endpointOutput": "output"}
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    """``s3://bucket/some/prefix`` → ``("bucket", "some/prefix")``.
-
-    Raises:
-        ValueError: ``uri`` is not an ``s3://`` URI with a bucket.
-    """
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    return parsed.netloc, parsed.path.lstrip("/")
-
-
-def list_capture_files(s3_client: Any, s3_uri_prefix: str) -> list[str]:
-    """Keys of the capture files (``*.jsonl``) under an S3 prefix, sorted.
-
-    Sorted keys are in time order: the key holds ``yyyy/mm/dd/HH/MM-SS-mmm``.
-
-    Args:
-        s3_client: a boto3 S3 client.
-        s3_uri_prefix: e.g. ``s3://bucket/prefix/datacapture/my-endpoint`` (a trailing ``/``
-            is optional; the prefix is matched as a folder).
-
-    Returns:
-        The object keys (without bucket), sorted.
-    """
-    bucket, prefix = split_s3_uri(s3_uri_prefix)
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    keys: list[str] = []
-    paginator = s3_client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(".jsonl"))
-    return sorted(keys)
-
-
-def read_capture_lines(text_or_bytes: str | bytes, *, source: str = "capture data") -> list[dict]:
-    """Parse the lines of a capture file.
-
-    Args:
-        text_or_bytes: the file's content (``bytes`` are decoded as UTF-8).
-        source: a name for error messages (e.g. the S3 key).
-
-    Returns:
-        One dict per non-blank line, in file order.
-
-    Raises:
-        ValueError: a line is not a JSON object (the message names the source and line number).
-    """
-    if isinstance(text_or_bytes, bytes):
-        text_or_bytes = text_or_bytes.decode("utf-8")
-    records = []
-    for lineno, line in enumerate(text_or_bytes.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{source}, line {lineno}: not valid JSON: {err.msg}") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{source}, line {lineno}: expected a JSON object")
-        records.append(record)
-    return records
-
-
-def decode_payload(event: Mapping | None) -> str | bytes | None:
-    """The payload of an ``endpointInput``/``endpointOutput`` as the client sent/received it.
-
-    ``CSV`` and ``JSON`` data are already text and returned as is (JSON stays JSON text);
-    ``BASE64`` data is decoded, to ``str`` when the bytes are UTF-8, else to ``bytes``.
-
-    Raises:
-        ValueError: BASE64 data that is not valid base64.
-    """
-    if event is None:
-        return None
-    data = event.get("data")
-    if data is None or event.get("encoding") != "BASE64":
-        return data
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise ValueError(f"BASE64 payload is not valid base64: {data[:40]!r}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw
+CAPTURE_INDEXES = {capture_record.INPUT: "input", capture_record.OUTPUT: "output"}
 
 
 def _record_row(record: Mapping) -> dict:
@@ -128,7 +39,7 @@ def _record_row(record: Mapping) -> dict:
         event = capture.get(index)
         row[f"{prefix}_content_type"] = event.get("observedContentType") if event else None
         row[f"{prefix}_encoding"] = event.get("encoding") if event else None
-        row[f"{prefix}_data"] = decode_payload(event)
+        row[f"{prefix}_data"] = capture_record.decode_payload(event)
     return row
 
 
@@ -144,10 +55,13 @@ def capture_to_dataframe(
     Columns: ``inference_time`` (UTC ``Timestamp``; NaT when unreadable), ``event_id``,
     ``inference_id`` (None unless the request carried one), ``input_content_type``,
     ``input_encoding``, ``input_data``, ``output_content_type``, ``output_encoding``,
-    ``output_data`` (payloads decoded by :func:`decode_payload`).
+    ``output_data`` (payloads decoded by
+    :func:`mmutils.formats.capture_record.decode_payload`: CSV and JSON as the captured text,
+    BASE64 to text when it is UTF-8, else to ``bytes``).
 
     Args:
-        records: parsed capture lines (from :func:`read_capture_lines`).
+        records: parsed capture lines (e.g. from
+            :func:`mmutils.formats.capture_record.parse_lines`).
         feature_names: when given, CSV-encoded inputs are split into one column per name
             (numbers converted where a whole column is numeric). A CSV payload holding several
             lines gives one row per line, sharing the record's metadata.
@@ -158,6 +72,7 @@ def capture_to_dataframe(
     Raises:
         ValueError: a CSV input has a different number of fields than ``feature_names``
             (the message names the record's event id).
+        mmutils.formats.capture_record.CaptureFormatError: a payload cannot be decoded.
     """
     rows: list[dict] = []
     for i, record in enumerate(records):
@@ -214,6 +129,12 @@ def _short(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _parsed(record: Mapping | str) -> Mapping:
+    if isinstance(record, str):
+        return capture_record.parse_line(record, source="record")
+    return record
+
+
 def describe_record(record: Mapping | str) -> str:
     """A short explanation of every field of one capture record (for the lab).
 
@@ -223,9 +144,11 @@ def describe_record(record: Mapping | str) -> str:
     Returns:
         Several lines ``path: value — meaning``; long payloads are shortened, BASE64 payloads
         are shown decoded too, CSV payloads with their number of fields.
+
+    Raises:
+        mmutils.formats.capture_record.CaptureFormatError: the text is not a JSON object.
     """
-    if isinstance(record, str):
-        record = read_capture_lines(record, source="record")[0]
+    record = _parsed(record)
     lines = []
     meta = record.get("eventMetadata", {})
     for key, value in meta.items():
@@ -262,8 +185,8 @@ def _data_note(event: Mapping) -> str:
         return f" — {fields} {noun}{extra}"
     if encoding == "BASE64":
         try:
-            decoded = decode_payload(event)
-        except ValueError as err:
+            decoded = capture_record.decode_payload(event)
+        except capture_record.CaptureFormatError as err:
             return f" — {err}"
         return f" — decodes to {_short(decoded)}"
     if encoding == "JSON":
@@ -273,6 +196,4 @@ def _data_note(event: Mapping) -> str:
 
 def pretty(record: Mapping | str) -> str:
     """A capture record (dict or JSON line) as indented JSON, keys in file order."""
-    if isinstance(record, str):
-        record = read_capture_lines(record, source="record")[0]
-    return json.dumps(record, indent=2, ensure_ascii=False)
+    return json.dumps(_parsed(record), indent=2, ensure_ascii=False)

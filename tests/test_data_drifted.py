@@ -7,12 +7,12 @@ import re
 import numpy as np
 import pytest
 
-from mmutils.data import drift, generate, schema
+from mmutils.data import drifted, generate, schema
 from mmutils.data.files import DatasetError
 
 FRACTIONAL = re.compile(r"^\d+\.\d$")
 INTEGRAL = re.compile(r"^\d+$")
-NO_DRIFT = drift.Drift(shifts=(), moves=())
+NO_DRIFT = drifted.Drift(shifts=(), moves=())
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +26,13 @@ def _col(rows, name) -> np.ndarray:
     return np.array([float(r[j]) for r in rows])
 
 
-def _expected_mean(rows, shift: drift.Shift) -> float:
+def _expected_mean(rows, shift: drifted.Shift) -> float:
     lo, hi = schema.RANGES[shift.column]
     return float(np.clip(_col(rows, shift.column) * shift.factor + shift.offset, lo, hi).mean())
 
 
 def test_default_drift_shifts_the_means_by_the_asked_amount(traffic):
-    out = drift.apply(traffic)
+    out = drifted.apply(traffic)
     assert _col(out, "Day Mins").mean() / _col(traffic, "Day Mins").mean() == pytest.approx(
         1.3, abs=0.02
     )
@@ -43,17 +43,17 @@ def test_default_drift_shifts_the_means_by_the_asked_amount(traffic):
         pytest.approx(2.0, abs=0.02)
     )
     # exactly the clipped transform, up to the text's rounding (half a unit of the last digit)
-    for shift in drift.Drift().shifts:
+    for shift in drifted.Drift().shifts:
         tol = 0.05 if schema.is_fractional(shift.column) else 0.5
         assert abs(_col(out, shift.column).mean() - _expected_mean(traffic, shift)) <= tol
 
 
 def test_shifts_clip_to_the_valid_range_and_keep_the_format(traffic):
-    scenario = drift.Drift(
-        shifts=(drift.Shift("Day Mins", factor=2.0), drift.Shift("CustServ Calls", offset=-5)),
+    scenario = drifted.Drift(
+        shifts=(drifted.Shift("Day Mins", factor=2.0), drifted.Shift("CustServ Calls", offset=-5)),
         moves=(),
     )
-    out = drift.apply(traffic, scenario)
+    out = drifted.apply(traffic, scenario)
     day, calls = _col(out, "Day Mins"), _col(out, "CustServ Calls")
     assert day.max() == 350.8 and (day > 340).sum() > 50
     assert calls.min() == 0 and calls.max() <= 4
@@ -67,15 +67,18 @@ def test_shift_rounds_to_the_columns_precision():
     row = generate.generate().traffic()[5]
     j_day, j_cs = schema.FEATURES.index("Day Mins"), schema.FEATURES.index("CustServ Calls")
     row[j_day], row[j_cs] = "100.0", "3"
-    scenario = drift.Drift(
-        shifts=(drift.Shift("Day Mins", 1.0, 0.26), drift.Shift("CustServ Calls", 1.5)), moves=()
+    scenario = drifted.Drift(
+        shifts=(drifted.Shift("Day Mins", 1.0, 0.26), drifted.Shift("CustServ Calls", 1.5)),
+        moves=(),
     )
-    out = drift.apply([row], scenario)[0]
+    out = drifted.apply([row], scenario)[0]
     assert out[j_day] == "100.3" and out[j_cs] == "5"  # 4.5 rounds half up
 
 
 def test_move_changes_the_share_by_exactly_the_asked_rows(traffic):
-    out = drift.apply(traffic, drift.Drift(shifts=(), moves=(drift.Move("Int'l Plan_yes", 0.3),)))
+    out = drifted.apply(
+        traffic, drifted.Drift(shifts=(), moves=(drifted.Move("Int'l Plan_yes", 0.3),))
+    )
     before, after = _col(traffic, "Int'l Plan_yes"), _col(out, "Int'l Plan_yes")
     candidates = int((before[1:] == 0).sum())  # row 1 is corrupted: never moved
     assert after.sum() - before.sum() == round(0.3 * candidates)
@@ -87,7 +90,7 @@ def test_move_changes_the_share_by_exactly_the_asked_rows(traffic):
 
 
 def test_rows_stay_valid_one_hot_and_the_corrupted_row_keeps_its_text(traffic):
-    out = drift.apply(traffic, drift.Drift(moves=(drift.Move("Int'l Plan_yes", 1.0),)))
+    out = drifted.apply(traffic, drifted.Drift(moves=(drifted.Move("Int'l Plan_yes", 1.0),)))
     for row in out[1:]:
         for cols in schema.ONE_HOT.values():
             cells = [row[schema.FEATURES.index(c)] for c in cols]
@@ -99,24 +102,24 @@ def test_rows_stay_valid_one_hot_and_the_corrupted_row_keeps_its_text(traffic):
 
 
 def test_untouched_columns_keep_their_exact_text(traffic):
-    out = drift.apply(traffic)
+    out = drifted.apply(traffic)
     touched = {"Day Mins", "Eve Mins", "CustServ Calls", "Int'l Plan_no", "Int'l Plan_yes"}
     for j, name in enumerate(schema.FEATURES):
         if name not in touched:
             assert [r[j] for r in out] == [r[j] for r in traffic], name
-    assert drift.apply(traffic, NO_DRIFT) == traffic
+    assert drifted.apply(traffic, NO_DRIFT) == traffic
 
 
 def test_apply_does_not_change_its_input(traffic):
     copy = [list(r) for r in traffic]
-    drift.apply(traffic)
+    drifted.apply(traffic)
     assert traffic == copy
 
 
 def test_seed_decides_which_rows_move(traffic):
-    a = drift.apply(traffic, drift.Drift(seed=1))
-    b = drift.apply(traffic, drift.Drift(seed=1))
-    c = drift.apply(traffic, drift.Drift(seed=2))
+    a = drifted.apply(traffic, drifted.Drift(seed=1))
+    b = drifted.apply(traffic, drifted.Drift(seed=1))
+    c = drifted.apply(traffic, drifted.Drift(seed=2))
     assert a == b and a != c
     assert _col(a, "Int'l Plan_yes").sum() == _col(c, "Int'l Plan_yes").sum()
 
@@ -124,36 +127,36 @@ def test_seed_decides_which_rows_move(traffic):
 def test_iter_rows_reads_a_file_and_yields_endpoint_payloads(traffic, tmp_path):
     path = tmp_path / "traffic.csv"
     path.write_text("\n".join(",".join(r) for r in traffic) + "\n")
-    rows = list(drift.iter_rows(path))
+    rows = list(drifted.iter_rows(path))
     assert len(rows) == 334 and not any("\n" in r for r in rows)
-    assert rows == [",".join(r) for r in drift.apply(traffic)]
-    assert list(drift.iter_rows(traffic, NO_DRIFT))[:3] == [",".join(r) for r in traffic[:3]]
+    assert rows == [",".join(r) for r in drifted.apply(traffic)]
+    assert list(drifted.iter_rows(traffic, NO_DRIFT))[:3] == [",".join(r) for r in traffic[:3]]
 
 
 def test_iter_rows_bad_file_is_named(tmp_path):
     bad = tmp_path / "short.csv"
     bad.write_text("1,2,3\n")
     with pytest.raises(DatasetError, match=r"short\.csv: line 1: 3 columns, expected 69"):
-        list(drift.iter_rows(bad))
+        list(drifted.iter_rows(bad))
     with pytest.raises(DatasetError, match="file not found"):
-        list(drift.iter_rows(tmp_path / "absent.csv"))
+        list(drifted.iter_rows(tmp_path / "absent.csv"))
 
 
 def test_bad_scenarios_and_rows_are_rejected(traffic):
     with pytest.raises(ValueError, match="not a numeric column"):
-        drift.Shift("State_WV", 2.0)
+        drifted.Shift("State_WV", 2.0)
     with pytest.raises(ValueError, match="not a one-hot column"):
-        drift.Move("Day Mins")
+        drifted.Move("Day Mins")
     with pytest.raises(ValueError, match="within 0..1"):
-        drift.Move("Int'l Plan_yes", 1.5)
+        drifted.Move("Int'l Plan_yes", 1.5)
     with pytest.raises(ValueError, match="row 2: 68 cells, expected 69"):
-        drift.apply([traffic[1], traffic[2][:-1]])
+        drifted.apply([traffic[1], traffic[2][:-1]])
 
 
 def test_drift_frame_matches_the_row_drift(traffic):
     frame = generate.to_frame(generate.generate().test[:, 1:], schema.FEATURES)
-    out = drift.drift_frame(frame)
-    clean = [",".join(r).split(",") for r in drift.apply(generate.generate().traffic()[1:])]
+    out = drifted.drift_frame(frame)
+    clean = [",".join(r).split(",") for r in drifted.apply(generate.generate().traffic()[1:])]
     assert out.index.equals(frame.index)
     assert out.iloc[1:]["Day Mins"].tolist() == [float(r[2]) for r in clean]
     assert out["CustServ Calls"].dtype == np.int64

@@ -1,24 +1,30 @@
-"""Small conveniences the lab notebooks share: resource names, prerequisite checks, waiting.
+"""What the lab notebooks share besides the SDK: resource names, the clock, prerequisites,
+waiting, cleanup.
 
-Everything AWS-facing goes through the connected lab (:func:`mmutils.connect`); the notebooks
-use the SageMaker SDK directly and call these helpers only for the bookkeeping around it.
+Everything AWS-facing goes through the connected session (:func:`mmutils.connect`); the
+notebooks call the SageMaker SDK directly and these helpers only for the bookkeeping around it.
+This module imports nothing heavy: ``from mmutils import lab`` stays fast.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import logging
 import time
 from dataclasses import dataclass
 
-# The SDK logs its config-file search at INFO with machine paths; the lab does not need it.
-logging.getLogger("sagemaker.config").setLevel(logging.WARNING)
+from mmutils.formats import s3uri
 
 #: The SageMaker XGBoost container version the lab deploys.
 XGBOOST_VERSION = "1.7-1"
 #: Instance type for endpoints and monitoring jobs (the emulator accepts moto's list).
 INSTANCE_TYPE = "ml.m5.xlarge"
+#: The error codes SageMaker answers for a resource that does not exist (``DescribeEndpoint``,
+#: ``DeleteModel``… say ``ValidationException``; ``DescribeMonitoringSchedule`` says
+#: ``ResourceNotFound``).
+_SAGEMAKER_MISSING = frozenset({"ValidationException", "ResourceNotFound"})
+#: The error codes S3's ``HeadObject`` answers for a missing object or bucket.
+_S3_MISSING = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
 
 
 class PrerequisiteError(RuntimeError):
@@ -27,53 +33,68 @@ class PrerequisiteError(RuntimeError):
 
 @dataclass(frozen=True)
 class LabNames:
-    """Every name and S3 location of one lab run, derived from the ``PREFIX`` parameter."""
+    """Every name and S3 location of one lab run, derived from the ``PREFIX`` parameter.
+
+    Attributes:
+        prefix: the notebooks' ``PREFIX`` parameter.
+        bucket: the bucket every S3 location lives in.
+    """
 
     prefix: str
     bucket: str
 
     @property
     def model(self) -> str:
+        """The SageMaker model."""
         return f"{self.prefix}-xgb-churn"
 
     @property
     def endpoint(self) -> str:
+        """The endpoint (and its endpoint config)."""
         return f"{self.prefix}-xgb-churn-endpoint"
 
     @property
     def baseline_job(self) -> str:
+        """The baselining job."""
         return f"{self.prefix}-baseline-job"
 
     @property
     def schedule(self) -> str:
+        """The data-quality monitoring schedule."""
         return f"{self.prefix}-data-quality-schedule"
 
     def s3(self, *parts: str) -> str:
         """``s3://{bucket}/{prefix}/{parts…}``."""
-        return "/".join([f"s3://{self.bucket}/{self.prefix}", *parts])
+        return s3uri.join(s3uri.uri(self.bucket), self.prefix, *parts)
 
     @property
     def model_uri(self) -> str:
+        """Where ``model.tar.gz`` is uploaded."""
         return self.s3("model", "model.tar.gz")
 
     @property
     def capture_uri(self) -> str:
+        """The data-capture destination."""
         return self.s3("datacapture")
 
     @property
     def baseline_data_uri(self) -> str:
+        """Where the baseline dataset is uploaded."""
         return self.s3("baselining", "data")
 
     @property
     def baseline_results_uri(self) -> str:
+        """Where the baselining job writes statistics and constraints."""
         return self.s3("baselining", "results")
 
     @property
     def reports_uri(self) -> str:
+        """Where the monitoring executions write their reports."""
         return self.s3("reports")
 
     @property
     def code_uri(self) -> str:
+        """Where the record pre-processor and post-analytics scripts are uploaded."""
         return self.s3("code")
 
 
@@ -82,17 +103,21 @@ def names(prefix: str, bucket: str) -> LabNames:
     return LabNames(prefix=prefix, bucket=bucket)
 
 
-def start_clock(lab, start_time: str) -> str:
+def start_clock(session, start_time: str) -> str:
     """On the emulator, move the clock to ``start_time`` unless it is already past it.
 
     Notebooks run in order share one emulator, so only the first one moves the clock back to the
     lab's start; the later ones carry on from where the previous notebook left it. On a live
     account this does nothing: AWS runs on real time.
 
+    Args:
+        session: the connected session (:func:`mmutils.connect`).
+        start_time: ISO text, e.g. ``"2026-01-05T09:00:00Z"``.
+
     Returns:
         The emulator time after the call (ISO text), or the real UTC time on a live account.
     """
-    emulator = getattr(lab, "emulator", None)
+    emulator = getattr(session, "emulator", None)
     if emulator is None:
         return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = emulator.clock()
@@ -106,19 +131,54 @@ def _parse_iso(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def timestamp(session) -> str:
+    """``YYYY-MM-DD-HH-MM-SS`` of the session's clock (the emulator's, or real UTC on AWS).
+
+    Job names must be unique on AWS; deriving them from the emulator clock keeps them unique
+    there and deterministic on the emulator.
+    """
+    emulator = getattr(session, "emulator", None)
+    now = _parse_iso(emulator.clock()["now"]) if emulator is not None else dt.datetime.now(dt.UTC)
+    return now.strftime("%Y-%m-%d-%H-%M-%S")
+
+
+# --------------------------------------------------------------------------- error codes
+
+
+def _error_code(exc: Exception) -> str:
+    """The ``Error.Code`` of a botocore ``ClientError``."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+def _is_missing(exc: Exception) -> bool:
+    """True when a SageMaker ``ClientError`` says the resource does not exist."""
+    return _error_code(exc) in _SAGEMAKER_MISSING
+
+
+# --------------------------------------------------------------------------- prerequisites
+
+
 def endpoint_exists(sagemaker_client, name: str) -> bool:
-    """True when the endpoint exists (in any status)."""
+    """True when the endpoint exists (in any status).
+
+    Raises:
+        botocore.exceptions.ClientError: any error but "does not exist" (e.g. AccessDenied).
+    """
     try:
         sagemaker_client.describe_endpoint(EndpointName=name)
     except sagemaker_client.exceptions.ClientError as exc:
-        if "Could not find endpoint" in str(exc) or "ValidationException" in str(exc):
+        if _is_missing(exc):
             return False
         raise
     return True
 
 
 def require_endpoint(sagemaker_client, name: str) -> None:
-    """Stop with a clear message when notebook 01 has not deployed the endpoint."""
+    """Stop with a clear message when notebook 01 has not deployed the endpoint.
+
+    Raises:
+        PrerequisiteError: the endpoint does not exist.
+    """
     if not endpoint_exists(sagemaker_client, name):
         raise PrerequisiteError(
             f"The endpoint {name!r} does not exist. Run notebooks/01_capture.ipynb first "
@@ -127,28 +187,47 @@ def require_endpoint(sagemaker_client, name: str) -> None:
 
 
 def require_s3_object(s3_client, uri: str, notebook: str) -> None:
-    """Stop with a clear message when an S3 object a previous notebook writes is missing."""
-    bucket, _, key = uri[len("s3://") :].partition("/")
+    """Stop with a clear message when an S3 object a previous notebook writes is missing.
+
+    Raises:
+        PrerequisiteError: the object (or its bucket) does not exist.
+        botocore.exceptions.ClientError: any other error (e.g. AccessDenied).
+    """
+    bucket, key = s3uri.split(uri)
     try:
         s3_client.head_object(Bucket=bucket, Key=key)
-    except Exception as exc:
+    except s3_client.exceptions.ClientError as exc:
+        if _error_code(exc) not in _S3_MISSING:
+            raise
         raise PrerequisiteError(
             f"{uri} is missing. Run notebooks/{notebook} first (with the same PREFIX and BACKEND)."
         ) from exc
 
 
 def require_schedule(sagemaker_client, name: str) -> dict:
-    """The schedule's description; stops with a clear message when notebook 03 has not run."""
+    """The schedule's description; stops with a clear message when notebook 03 has not run.
+
+    Raises:
+        PrerequisiteError: the schedule does not exist.
+        botocore.exceptions.ClientError: any other error (e.g. AccessDenied).
+    """
     try:
         return sagemaker_client.describe_monitoring_schedule(MonitoringScheduleName=name)
-    except Exception as exc:
+    except sagemaker_client.exceptions.ClientError as exc:
+        if not _is_missing(exc):
+            raise
         raise PrerequisiteError(
             f"The monitoring schedule {name!r} does not exist. Run notebooks/03_schedule.ipynb "
             "first (with the same PREFIX and BACKEND)."
         ) from exc
 
 
-def wait_for_next_execution(monitor, lab, *, timeout_minutes: float = 90, poll_seconds: int = 60):
+# --------------------------------------------------------------------------- waiting
+
+
+def wait_for_next_execution(
+    monitor, session, *, timeout_minutes: float = 90, poll_seconds: int = 60
+):
     """Wait until the schedule has run once more, and return the newest execution.
 
     On the emulator the clock jumps to the next full hour, which runs the due execution at once.
@@ -157,12 +236,16 @@ def wait_for_next_execution(monitor, lab, *, timeout_minutes: float = 90, poll_s
 
     Args:
         monitor: the ``DefaultModelMonitor`` that owns the schedule.
-        lab: the connected lab.
+        session: the connected session (:func:`mmutils.connect`).
         timeout_minutes: how long to wait on a live account.
         poll_seconds: how often to ask on a live account.
 
     Returns:
         The newest ``MonitoringExecution``.
+
+    Raises:
+        RuntimeError: the emulator ran no execution at the top of the hour.
+        TimeoutError: no new execution on AWS within ``timeout_minutes``.
     """
     client = monitor.sagemaker_session.sagemaker_client
     name = monitor.monitoring_schedule_name
@@ -175,7 +258,7 @@ def wait_for_next_execution(monitor, lab, *, timeout_minutes: float = 90, poll_s
         )
 
     before = count()
-    emulator = getattr(lab, "emulator", None)
+    emulator = getattr(session, "emulator", None)
     if emulator is not None:
         emulator.advance_to_next_hour()
         if count() <= before:
@@ -196,66 +279,20 @@ def wait_for_next_execution(monitor, lab, *, timeout_minutes: float = 90, poll_s
     raise TimeoutError(f"no new execution within {timeout_minutes} minutes")
 
 
-def execution_table(monitor):
-    """A DataFrame with one row per execution of the monitor's schedule (oldest first)."""
-    import pandas as pd
-
-    client = monitor.sagemaker_session.sagemaker_client
-    summaries = client.list_monitoring_executions(
-        MonitoringScheduleName=monitor.monitoring_schedule_name,
-        SortBy="ScheduledTime",
-        SortOrder="Ascending",
-    )["MonitoringExecutionSummaries"]
-    rows = []
-    for s in summaries:
-        job = s.get("ProcessingJobArn", "").rsplit("/", 1)[-1]
-        exit_message = ""
-        if job:
-            exit_message = client.describe_processing_job(ProcessingJobName=job).get(
-                "ExitMessage", ""
-            )
-        rows.append(
-            {
-                "scheduled_time": s["ScheduledTime"].strftime("%Y-%m-%d %H:%M"),
-                "status": s["MonitoringExecutionStatus"],
-                "failure_reason": s.get("FailureReason", ""),
-                "exit_message": exit_message,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def violations_frame(violations):
-    """The violations of a ``constraint_violations.json`` (dict, list or SDK object) as a table."""
-    import pandas as pd
-
-    if hasattr(violations, "body_dict"):
-        violations = violations.body_dict
-    if isinstance(violations, dict):
-        violations = violations.get("violations", [])
-    frame = pd.DataFrame(
-        violations, columns=["feature_name", "constraint_check_type", "description"]
-    )
-    return frame.sort_values(["constraint_check_type", "feature_name"], ignore_index=True)
-
-
-def timestamp(lab) -> str:
-    """``YYYY-MM-DD-HH-MM-SS`` of the lab's clock (the emulator's, or real UTC on AWS).
-
-    Job names must be unique on AWS; deriving them from the emulator clock keeps them unique
-    there and deterministic on the emulator.
-    """
-    emulator = getattr(lab, "emulator", None)
-    now = _parse_iso(emulator.clock()["now"]) if emulator is not None else dt.datetime.now(dt.UTC)
-    return now.strftime("%Y-%m-%d-%H-%M-%S")
-
-
 def wait_for_capture_files(
     sagemaker_session, uri: str, *, timeout_minutes: float = 10
 ) -> list[str]:
     """List the capture files under ``uri``, waiting while none has arrived yet.
 
     The emulator writes capture files at once; AWS delivers them a few minutes after the requests.
+
+    Args:
+        sagemaker_session: the ``sagemaker.Session`` to list with.
+        uri: the endpoint's capture folder (``{capture_uri}/{endpoint}``).
+        timeout_minutes: how long to wait for the first file.
+
+    Returns:
+        The capture files' S3 URIs, sorted (empty when none arrived in time).
     """
     from sagemaker.s3 import S3Downloader
 
@@ -271,21 +308,39 @@ def wait_for_capture_files(
         time.sleep(20)
 
 
+# --------------------------------------------------------------------------- cleanup
+
+
 def delete_schedule_if_exists(sagemaker_client, name: str) -> bool:
-    """Stop and delete a monitoring schedule when it exists; True when one was deleted."""
+    """Stop and delete a monitoring schedule when it exists.
+
+    Returns:
+        True when one was deleted, False when there was none.
+
+    Raises:
+        botocore.exceptions.ClientError: any error but "does not exist" (e.g. AccessDenied).
+    """
+    errors = sagemaker_client.exceptions
     try:
         sagemaker_client.describe_monitoring_schedule(MonitoringScheduleName=name)
-    except Exception:
-        return False
-    with contextlib.suppress(Exception):  # already stopped
+    except errors.ClientError as exc:
+        if _is_missing(exc):
+            return False
+        raise
+    try:  # a stopped (or vanished) schedule answers ValidationException / ResourceNotFound
         sagemaker_client.stop_monitoring_schedule(MonitoringScheduleName=name)
+    except errors.ClientError as exc:
+        if not _is_missing(exc):
+            raise
     sagemaker_client.delete_monitoring_schedule(MonitoringScheduleName=name)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # AWS deletes asynchronously
         try:
             sagemaker_client.describe_monitoring_schedule(MonitoringScheduleName=name)
-        except Exception:
-            return True
+        except errors.ClientError as exc:
+            if _is_missing(exc):
+                return True
+            raise
         time.sleep(5)
     return True
 
@@ -295,25 +350,36 @@ def delete_endpoint_if_exists(sagemaker_client, endpoint: str, model: str) -> li
 
     Returns:
         What was deleted, e.g. ``["endpoint mmlab-xgb-churn-endpoint", …]``.
+
+    Raises:
+        botocore.exceptions.ClientError: any error but "does not exist" (e.g. AccessDenied).
     """
+    errors = sagemaker_client.exceptions
     deleted = []
     config = None
     try:
         config = sagemaker_client.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
-    except Exception:
-        pass
+    except errors.ClientError as exc:
+        if not _is_missing(exc):
+            raise
     else:
         sagemaker_client.delete_endpoint(EndpointName=endpoint)
         deleted.append(f"endpoint {endpoint}")
     for cfg in {config, endpoint, model} - {None}:
-        try:
+        with _unless_missing(errors):
             sagemaker_client.delete_endpoint_config(EndpointConfigName=cfg)
             deleted.append(f"endpoint config {cfg}")
-        except Exception:
-            pass
-    try:
+    with _unless_missing(errors):
         sagemaker_client.delete_model(ModelName=model)
         deleted.append(f"model {model}")
-    except Exception:
-        pass
     return deleted
+
+
+@contextlib.contextmanager
+def _unless_missing(errors):
+    """Suppress a SageMaker ``ClientError`` that says "does not exist"; re-raise any other."""
+    try:
+        yield
+    except errors.ClientError as exc:
+        if not _is_missing(exc):
+            raise

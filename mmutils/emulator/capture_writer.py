@@ -1,12 +1,10 @@
-"""Data capture, as SageMaker writes it (spec §A): JSONL records in S3, one file a minute.
+"""The capture writer: SageMaker's data capture (spec §A) as JSONL files in S3, one a minute.
 
-- A record is one compact JSON line: ``captureData`` (``endpointInput`` / ``endpointOutput``
-  with ``observedContentType``, ``mode``, ``data``, ``encoding``), ``eventMetadata``
-  (``eventId``, [``inferenceId``], ``inferenceTime``, [``customAttributes``]), ``eventVersion``.
-- Encoding: the content type's media type (parameters such as ``; charset=utf-8`` ignored) in
-  ``CsvContentTypes`` → ``CSV``, in ``JsonContentTypes`` → ``JSON`` (defaults ``text/csv`` and
-  ``application/json`` when the endpoint config names none), otherwise ``BASE64``.
-- Key: ``{dest}/{endpoint}/{variant}/yyyy/mm/dd/HH/{MM-SS-mmm}-{uuid4}.jsonl``, named after the
+- A record is the compact JSON line of :func:`mmutils.formats.capture_record.build_line` (which
+  also holds the encoding rules: ``CSV``/``JSON`` for the endpoint config's content types,
+  otherwise ``BASE64``).
+- Key: :func:`mmutils.formats.capture_key.capture_file_key`,
+  ``{dest}/{endpoint}/{variant}/yyyy/mm/dd/HH/{MM-SS-mmm}-{uuid4}.jsonl``, named after the
   emulator time of the file's first record. A new file starts when a record is 60 s or more
   after the file's first record, when the hour changes, or when a file reaches
   :attr:`CaptureWriter.max_file_bytes` (a frozen manual clock would otherwise grow one file
@@ -23,108 +21,18 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import random
 import sys
 import threading
 from dataclasses import dataclass, field
 
-from mmutils.emulator import s3io
+from mmutils.emulator import patch_table, s3io
 from mmutils.emulator.clock import CLOCK
-from mmutils.emulator.state import STATE, require
-
-DEFAULT_CSV_TYPES = ("text/csv",)
-DEFAULT_JSON_TYPES = ("application/json",)
-
-
-def media_type(content_type: str | None) -> str:
-    """``"Text/CSV; charset=utf-8"`` -> ``"text/csv"``."""
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def encoding_for(content_type: str | None, header: dict | None) -> str:
-    """``"CSV"``, ``"JSON"`` or ``"BASE64"`` for a content type under a CaptureContentTypeHeader."""
-    header = header or {}
-    kind = media_type(content_type)
-    csv_types = header.get("CsvContentTypes") or DEFAULT_CSV_TYPES
-    json_types = header.get("JsonContentTypes") or DEFAULT_JSON_TYPES
-    if kind and kind in {media_type(t) for t in csv_types}:
-        return "CSV"
-    if kind and kind in {media_type(t) for t in json_types}:
-        return "JSON"
-    return "BASE64"
-
-
-def capture_field(data: bytes, content_type: str, mode: str, header: dict | None) -> dict:
-    """One ``endpointInput``/``endpointOutput`` object, keys in the service's order."""
-    encoding = encoding_for(content_type, header)
-    text = None
-    if encoding != "BASE64":
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "BASE64"  # not text after all: keep the bytes exactly
-    if text is None:
-        text = base64.b64encode(data).decode("ascii")
-    return {"observedContentType": content_type, "mode": mode, "data": text, "encoding": encoding}
-
-
-def capture_modes(config: dict) -> set[str]:
-    """``{"Input", "Output"}`` (or a subset) from ``CaptureOptions``."""
-    options = config.get("CaptureOptions") or [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}]
-    modes: set[str] = set()
-    for option in options:
-        mode = option.get("CaptureMode")
-        if mode == "InputAndOutput":
-            modes |= {"Input", "Output"}
-        elif mode:
-            modes.add(mode)
-    return modes
-
-
-def inference_time(when: dt.datetime) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ`` (UTC, second precision)."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def build_line(
-    *,
-    config: dict,
-    request: bytes,
-    request_type: str,
-    response: bytes,
-    response_type: str,
-    event_id: str,
-    when: dt.datetime,
-    inference_id: str | None = None,
-    custom_attributes: str | None = None,
-) -> bytes:
-    """The JSONL line (with its ``\\n``) of one captured invocation."""
-    header = config.get("CaptureContentTypeHeader")
-    modes = capture_modes(config)
-    data: dict = {}
-    if "Input" in modes:
-        data["endpointInput"] = capture_field(request, request_type, "INPUT", header)
-    if "Output" in modes:
-        data["endpointOutput"] = capture_field(response, response_type, "OUTPUT", header)
-    meta = {"eventId": event_id}
-    if inference_id:
-        meta["inferenceId"] = inference_id
-    meta["inferenceTime"] = inference_time(when)
-    if custom_attributes:
-        # the container's CapturedData reads customAttributes; exact form unconfirmed
-        meta["customAttributes"] = [custom_attributes]
-    doc = {"captureData": data, "eventMetadata": meta, "eventVersion": "0"}
-    return (json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def object_key(prefix: str, endpoint: str, variant: str, start: dt.datetime, file_id: str) -> str:
-    """``{prefix}/{endpoint}/{variant}/yyyy/mm/dd/HH/MM-SS-mmm-{uuid}.jsonl``."""
-    start = start.astimezone(dt.UTC)
-    name = f"{start:%M-%S}-{start.microsecond // 1000:03d}-{file_id}.jsonl"
-    return s3io.join(prefix, endpoint, variant, f"{start:%Y/%m/%d/%H}", name)
+from mmutils.emulator.state import STATE
+from mmutils.formats import s3uri
+from mmutils.formats.capture_key import capture_file_key, hour_folder
+from mmutils.formats.capture_record import build_line
 
 
 @dataclass
@@ -189,7 +97,7 @@ class CaptureWriter:
         percentage = float(config.get("InitialSamplingPercentage", 100))
         if not self.sampled(account, region, endpoint, percentage):
             return False
-        bucket, prefix = s3io.split_uri(config["DestinationS3Uri"])
+        bucket, prefix = s3uri.split(config["DestinationS3Uri"])
         when = CLOCK.now()
         line = build_line(
             config=config,
@@ -208,7 +116,7 @@ class CaptureWriter:
             if current is None or self._must_roll(current, when, bucket, prefix, len(line)):
                 if current is not None:
                     self._closed.append((slot, current))
-                key = object_key(prefix, endpoint, variant, when, STATE.ids.uuid4())
+                key = capture_file_key(prefix, endpoint, variant, when, STATE.ids.uuid4())
                 current = self._open[slot] = _File(bucket=bucket, key=key, start=when)
             current.lines.append(line)
             current.size += len(line)
@@ -220,7 +128,7 @@ class CaptureWriter:
             return True  # destination changed
         if (when - f.start).total_seconds() >= self.roll_seconds or when < f.start:
             return True
-        if when.astimezone(dt.UTC).strftime("%Y%m%d%H") != f.start.strftime("%Y%m%d%H"):
+        if hour_folder(when) != hour_folder(f.start):
             return True
         return f.size + size > self.max_file_bytes and f.size > 0
 
@@ -344,20 +252,24 @@ def _read_your_writes(method):
     return handler
 
 
+#: the S3 request handlers that first write buffered capture (read-your-writes)
+READ_HANDLERS = (
+    "moto.s3.responses.S3Response._bucket_response",
+    "moto.s3.responses.S3Response._key_response",
+)
+
+
 def _install_read_your_writes() -> None:
     """S3 reads see every record captured before them (AWS delivers late; a lab must not)."""
-    from moto.s3.responses import S3Response
-
-    require(S3Response, "_bucket_response", "_key_response")
-    for name in ("_bucket_response", "_key_response"):
-        current = getattr(S3Response, name)
+    for target in READ_HANDLERS:
+        owner, name = patch_table.resolve(target)
+        current = getattr(owner, name)
         if not hasattr(current, "__wrapped__"):
-            setattr(S3Response, name, _read_your_writes(current))
+            setattr(owner, name, _read_your_writes(current))
 
 
 def install() -> None:
     """Hook the writer into the emulator's flush/stop/reset/seed events and start it."""
-    s3io.check_moto()
     _install_read_your_writes()
     STATE.on_flush(WRITER.flush)
     STATE.on_stop(WRITER.stop)

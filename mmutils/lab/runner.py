@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mmutils.lab import executions
+from mmutils.lab.notebook import names
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
 
 #: The lab, in order.
@@ -191,54 +193,39 @@ class ReportReader:
     @classmethod
     def for_backend(cls, backend: str, region: str) -> ReportReader:
         """The reader of the running emulator (``$MMLAB_HOME``) or of the AWS account."""
-        from mmutils.aws import boto_session
+        from mmutils.lab.session import boto_session
 
         return cls(boto_session(backend, region))
 
 
-def collect_executions(lab, prefix: str) -> list[dict]:
+def report_summaries(session, prefix: str) -> list[dict]:
     """Every monitoring report under the lab's reports prefix: exit message and violation counts.
 
     Args:
-        lab: a connected lab or a :class:`ReportReader` (anything with ``bucket`` and ``client``).
+        session: a connected session or a :class:`ReportReader` (anything with ``bucket`` and
+            ``client``).
         prefix: the lab's ``PREFIX``.
+
+    Returns:
+        One ``{"report": S3 folder, "violations": {check type: count}, "exit_message": text}``
+        per report folder, sorted by folder (what ``summary.json`` lists).
     """
-    from mmutils.lab import names
-
-    n = names(prefix, lab.bucket)
-    s3 = lab.client("s3")
-    bucket, _, key_prefix = n.reports_uri[len("s3://") :].partition("/")
-    reports: dict[str, dict] = {}
-    paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=key_prefix + "/"):
-        for obj in page.get("Contents", []):
-            folder, _, fname = obj["Key"].rpartition("/")
-            entry = reports.setdefault(
-                folder, {"report": f"s3://{bucket}/{folder}", "violations": {}}
-            )
-            if fname == "constraint_violations.json":
-                body = json.loads(s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read())
-                for v in body.get("violations", []):
-                    check = v.get("constraint_check_type", "?")
-                    entry["violations"][check] = entry["violations"].get(check, 0) + 1
-    exit_messages = _exit_messages(lab)
-    for entry in reports.values():
-        entry["exit_message"] = exit_messages.get(entry["report"].rstrip("/"), "")
-    return [reports[k] for k in sorted(reports)]
+    reports_uri = names(prefix, session.bucket).reports_uri
+    return [
+        {
+            "report": execution.report_uri,
+            "violations": execution.check_counts(),
+            "exit_message": _exit_message(execution),
+        }
+        for execution in executions.read_reports(session, reports_uri)
+    ]
 
 
-def _exit_messages(lab) -> dict[str, str]:
-    """Report folder → ExitMessage of the processing job that wrote it."""
-    sm = lab.client("sagemaker")
-    out = {}
-    for page in sm.get_paginator("list_processing_jobs").paginate():
-        for summary in page.get("ProcessingJobSummaries", []):
-            job = sm.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
-            for o in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
-                uri = o.get("S3Output", {}).get("S3Uri", "").rstrip("/")
-                if uri:
-                    out[uri] = job.get("ExitMessage", job.get("ProcessingJobStatus", ""))
-    return out
+def _exit_message(execution: executions.Execution) -> str:
+    """The job's ExitMessage, else its status (``""`` when no job wrote the report)."""
+    if execution.exit_message is not None:
+        return execution.exit_message
+    return execution.status or ""
 
 
 def run_lab(
@@ -283,7 +270,6 @@ def run_lab(
 
             emulator_home = output / ".emulator"
             os.environ["MMLAB_HOME"] = str(emulator_home)
-            os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
             echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
             info = lifecycle.start()
             echo(f"[mmlab run] emulator at {info.endpoint_url}")
@@ -300,7 +286,7 @@ def run_lab(
             report.notebooks.append({"name": name, "seconds": seconds, "output": str(dst)})
             echo(f"[mmlab run] [{i}/{total}] {name} done in {seconds:.1f} s")
         reader = ReportReader.for_backend(backend, params.get("REGION", "us-east-1"))
-        report.executions = collect_executions(reader, params.get("PREFIX", "mmlab"))
+        report.executions = report_summaries(reader, params.get("PREFIX", "mmlab"))
     finally:
         if emulator_home is not None:
             from mmutils.emulator import lifecycle

@@ -1,4 +1,9 @@
-"""A small Python client of the emulator's admin routes (``/moto-api/mmlab/*``)."""
+"""The one client of the emulator's admin routes (``/moto-api/mmlab/*`` and ``/moto-api/reset``).
+
+Every request goes straight to the emulator's loopback URL: the opener has no proxy handler, so
+``HTTP_PROXY``/``HTTPS_PROXY`` in the environment are never used, whatever ``NO_PROXY`` says.
+Every failure (an error status, or no answer) is an :class:`EmulatorError`.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,25 @@ import re
 import urllib.error
 import urllib.request
 
+SERVICE_NAME = "mmlab-emulator"
+HEALTH_PATH = "/moto-api/mmlab/health"
+CLOCK_PATH = "/moto-api/mmlab/clock"
+FLUSH_PATH = "/moto-api/mmlab/flush"
+SEED_PATH = "/moto-api/mmlab/seed"
+RESET_PATH = "/moto-api/reset"
+
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([hms])")
 _UNITS = {"h": 3600, "m": 60, "s": 1}
+# ProxyHandler({}): no proxy from the environment, ever (the emulator is on 127.0.0.1)
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class EmulatorError(RuntimeError):
+    """The emulator answered with an error, could not be reached, started or stopped."""
 
 
 def parse_duration(text: str | int | float) -> float:
-    """``"90s"``, ``"2m"``, ``"1h"``, ``"1h30m"`` (or a number of seconds) → seconds.
+    """Seconds of ``"90s"``, ``"2m"``, ``"1h"``, ``"1h30m"`` (or of a number of seconds).
 
     Raises:
         ValueError: the text is not such a duration.
@@ -32,10 +50,6 @@ def parse_duration(text: str | int | float) -> float:
     return float(sum(float(n) * _UNITS[u] for n, u in parts))
 
 
-class EmulatorError(RuntimeError):
-    """The emulator answered with an error (or could not be reached)."""
-
-
 class EmulatorClient:
     """Talk to a running emulator's admin API.
 
@@ -49,16 +63,21 @@ class EmulatorClient:
         self.timeout = timeout
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Send one JSON request and decode the JSON answer.
+
+        Raises:
+            EmulatorError: an error status (the server's message is included) or no answer.
+        """
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
+        request = urllib.request.Request(
             f"{self.endpoint_url}{path}",
             data=data,
             method=method,
             headers={"Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
+            with _OPENER.open(request, timeout=self.timeout) as response:
+                raw = response.read()
         except urllib.error.HTTPError as exc:
             detail = exc.read().decode("utf-8", "replace")
             with contextlib.suppress(ValueError, AttributeError):
@@ -70,36 +89,44 @@ class EmulatorClient:
 
     def health(self) -> dict:
         """``{"service": "mmlab-emulator", "pid", "version", "moto"}``."""
-        return self._call("GET", "/moto-api/mmlab/health")
+        return self._call("GET", HEALTH_PATH)
+
+    def health_or_none(self) -> dict | None:
+        """The health document when the server answers as an mmlab emulator, else ``None``."""
+        try:
+            doc = self.health()
+        except (EmulatorError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) and doc.get("service") == SERVICE_NAME else None
 
     def clock(self) -> dict:
         """``{"now": ISO, "mode": "real"|"manual"}``."""
-        return self._call("GET", "/moto-api/mmlab/clock")
+        return self._call("GET", CLOCK_PATH)
 
     def set_clock(self, iso: str) -> dict:
         """Switch to manual time at ``iso``; returns the clock and the executions that ran."""
-        return self._call("POST", "/moto-api/mmlab/clock", {"set": iso})
+        return self._call("POST", CLOCK_PATH, {"set": iso})
 
     def advance(self, seconds: float | str) -> dict:
         """Move the clock forward (``90``, ``"90s"``, ``"1h30m"``) and run what fell due."""
-        return self._call("POST", "/moto-api/mmlab/clock", {"advance": parse_duration(seconds)})
+        return self._call("POST", CLOCK_PATH, {"advance": parse_duration(seconds)})
 
     def advance_to_next_hour(self) -> dict:
         """Jump to the start of the next hour and run what fell due."""
-        return self._call("POST", "/moto-api/mmlab/clock", {"to_next_hour": True})
+        return self._call("POST", CLOCK_PATH, {"to_next_hour": True})
 
     def real_time(self) -> dict:
         """Return to real time."""
-        return self._call("POST", "/moto-api/mmlab/clock", {"mode": "real"})
+        return self._call("POST", CLOCK_PATH, {"mode": "real"})
 
     def flush(self) -> dict:
         """Write buffered capture records to S3."""
-        return self._call("POST", "/moto-api/mmlab/flush", {})
+        return self._call("POST", FLUSH_PATH, {})
 
     def seed(self, n: int) -> dict:
         """Make event ids, capture file ids and sampling deterministic from here on."""
-        return self._call("POST", "/moto-api/mmlab/seed", {"seed": int(n)})
+        return self._call("POST", SEED_PATH, {"seed": int(n)})
 
     def reset(self) -> dict:
         """Empty the emulator (moto's state and the lab's)."""
-        return self._call("POST", "/moto-api/reset", {})
+        return self._call("POST", RESET_PATH, {})

@@ -8,6 +8,8 @@
 - ``POST /moto-api/mmlab/flush`` → writes buffered capture records to S3
 - ``POST /moto-api/mmlab/seed`` ``{"seed": int}`` → deterministic ids from here on
 - ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state.
+
+These are the server side; :mod:`mmutils.emulator.admin_client` is the one client.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ import threading
 from typing import Any
 
 import moto
-import moto.moto_api._internal.urls as api_urls
 
 from mmutils import __version__
+from mmutils.emulator import patch_table
+from mmutils.emulator.admin_client import SERVICE_NAME
 from mmutils.emulator.clock import CLOCK
 from mmutils.emulator.state import STATE
 
 PREFIX = "/moto-api/mmlab"
-SERVICE_NAME = "mmlab-emulator"
+URL_PATHS = "moto.moto_api._internal.urls.url_paths"
+MOTO_RESET = "moto.moto_api._internal.urls.response_instance.reset_response"
 
 # clock changes and the executions they trigger are serialised: two clients advancing at once
 # must not run the same execution twice
@@ -124,16 +128,15 @@ def seed(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
     return _reply(200, {"seed": STATE.ids.seed_value})
 
 
-_moto_reset = api_urls.response_instance.reset_response
-
-
 def reset(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
     """moto's ``POST /moto-api/reset``, preceded by clearing the lab's own state."""
+    owner, attr = patch_table.resolve(MOTO_RESET)
+    moto_reset = getattr(owner, attr)
     if request.method == "POST":
         with _clock_lock, STATE.lock:
             STATE.reset()
-            return _moto_reset(request, full_url, headers)
-    return _moto_reset(request, full_url, headers)
+            return moto_reset(request, full_url, headers)
+    return moto_reset(request, full_url, headers)
 
 
 ROUTES = {"health": health, "clock": clock, "flush": flush, "seed": seed}
@@ -141,7 +144,8 @@ ROUTES = {"health": health, "clock": clock, "flush": flush, "seed": seed}
 
 def install() -> None:
     """Register the routes in moto's ``moto_api`` URL table (before the server app is built)."""
-    paths = api_urls.url_paths
+    owner, attr = patch_table.resolve(URL_PATHS)
+    paths = getattr(owner, attr)
     if "{0}/moto-api/reset" not in paths:
         raise RuntimeError(
             f"moto {moto.__version__}: moto_api url_paths has no /moto-api/reset; "

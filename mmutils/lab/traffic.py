@@ -50,7 +50,7 @@ def _seconds(duration) -> float:
         return 0.0
     if isinstance(duration, int | float):
         return float(duration)
-    from mmutils.emulator.client import parse_duration
+    from mmutils.emulator.admin_client import parse_duration
 
     return float(parse_duration(str(duration)))
 
@@ -70,7 +70,7 @@ def send(
     rows: Iterable[str],
     *,
     max_requests: int | None = None,
-    lab=None,
+    session=None,
     spread_over=None,
     stop: threading.Event | None = None,
     progress: bool = True,
@@ -84,10 +84,10 @@ def send(
             taking one CSV row.
         rows: the rows to send; cycled when ``max_requests`` is larger than the rows.
         max_requests: stop after this many requests (default: one pass over ``rows``).
-        lab: the connected lab (:func:`mmutils.connect`). With the emulator and ``spread_over``,
-            the emulator clock advances evenly between requests, so the captured traffic is
-            spread over that much emulated time (on a live account time passes by itself and
-            ``spread_over`` is ignored).
+        session: the connected session (:func:`mmutils.connect`). With the emulator and
+            ``spread_over``, the emulator clock advances evenly between requests, so the
+            captured traffic is spread over that much emulated time (on a live account time
+            passes by itself and ``spread_over`` is ignored).
         spread_over: emulated duration of the run, seconds or ``"30m"``-style text.
         stop: an event; setting it (e.g. from another thread) ends the run after the current request.
         progress: draw a progress bar.
@@ -102,7 +102,7 @@ def send(
     if not rows:
         raise ValueError("no rows to send")
     total = max_requests if max_requests is not None else len(rows)
-    emulator = getattr(lab, "emulator", None) if lab is not None else None
+    emulator = getattr(session, "emulator", None) if session is not None else None
     step = _seconds(spread_over) / total if (emulator is not None and total) else 0.0
     result = TrafficResult()
     bar = _progress_bar(total, desc, progress)
