@@ -276,9 +276,10 @@ TABLE: tuple[Entry, ...] = (
     ),
     Entry(
         "moto",
-        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.use_raw_body",
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.setup_class",
         "patches",
         "to keep InvokeEndpoint bodies as bytes (binary payloads, BASE64 capture)",
+        ("request", "full_url", "headers", "use_raw_body"),
     ),
     # ------------------------------------------------------------------ the SageMaker SDK
     Entry(

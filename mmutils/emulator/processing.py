@@ -283,15 +283,21 @@ def kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
 
 
-def _group_is_analyzer(pgid: int, jobdir: Path) -> bool:
-    """The process ``pgid`` still runs, leads its group and is an analyzer of ``jobdir``."""
-    try:
-        stat = Path(f"/proc/{pgid}/stat").read_text()
-        cwd = os.readlink(f"/proc/{pgid}/cwd")
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[1].split()
-    return fields[0] != "Z" and int(fields[2]) == pgid and Path(cwd) == jobdir.resolve()
+def _group_in(pgid: int, jobdir: Path) -> bool:
+    """Some live process of group ``pgid`` runs in ``jobdir`` (an analyzer or a process a
+    customer script started; its leader may be gone already)."""
+    root = jobdir.resolve()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] == "Z" or int(fields[2]) != pgid:
+                continue
+            cwd = Path(os.readlink(proc / "cwd"))
+        except (OSError, ValueError, IndexError):
+            continue
+        if cwd == root or root in cwd.parents:
+            return True
+    return False
 
 
 def reap_orphans(state_dir: Path) -> list[str]:
@@ -307,7 +313,7 @@ def reap_orphans(state_dir: Path) -> list[str]:
         jobdir = marker.parent
         with contextlib.suppress(ValueError, OSError):
             pgid = int(marker.read_text().strip())
-            if _group_is_analyzer(pgid, jobdir):
+            if _group_in(pgid, jobdir):
                 kill_group(pgid)
         shutil.rmtree(jobdir, ignore_errors=True)
         cleaned.append(jobdir.name)

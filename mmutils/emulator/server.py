@@ -10,6 +10,7 @@ SIGINT stop it cleanly (buffered capture records are written to S3 first).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -174,8 +175,9 @@ def watch_parent(parent: int, stop: threading.Event, interval: float = 0.5) -> t
     def loop() -> None:
         while not stop.wait(interval):
             if not alive():
-                print(f"mmlab emulator: parent process {parent} is gone; stopping", flush=True)
                 stop.set()
+                with contextlib.suppress(OSError):  # stdout may be a pipe nobody reads now
+                    print(f"mmlab emulator: parent process {parent} is gone; stopping", flush=True)
 
     thread = threading.Thread(target=loop, name="mmlab-parent-watch", daemon=True)
     thread.start()

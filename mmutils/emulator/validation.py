@@ -249,4 +249,14 @@ def install() -> None:
         f"{_RUNTIME_RESPONSE}._dispatch", guard_dispatch("sagemaker-runtime", json_body=False)
     )
     # moto decodes request bodies as UTF-8 unless told not to: InvokeEndpoint bodies are bytes
-    patch_table.replace(f"{_RUNTIME_RESPONSE}.use_raw_body", True)
+    patch_table.wrap(f"{_RUNTIME_RESPONSE}.setup_class", _raw_body_setup)
+
+
+def _raw_body_setup(original):
+    """``setup_class`` that keeps the request body as bytes (``use_raw_body``)."""
+
+    def setup_class(self, request, full_url=None, headers=None, use_raw_body=None):
+        return original(self, request, full_url, headers, use_raw_body=True)
+
+    setup_class.__wrapped__ = original
+    return setup_class
