@@ -476,31 +476,37 @@ def test_scripts_get_a_minimal_environment(monkeypatch, tmp_path):
     assert {k for k in env if not k.startswith(processing.INHERITED_PREFIXES)} <= allowed
 
 
-def test_a_customer_script_cannot_read_the_emulators_secrets(emu):
-    """End to end: a pre-processor that fails when it sees the emulator's secret succeeds."""
-    script = (
-        b"import os\n"
-        b"assert 'MMLAB_SECRET' not in os.environ, 'the secret leaked'\n"
-        b"assert not any(k.startswith('AWS_') for k in os.environ), 'AWS settings leaked'\n"
-        b"def preprocess_handler(inference_record):\n"
-        b"    return inference_record.endpoint_input.data\n"
-    )
-    data = upload(emu, "lab-bucket", "hardening/data/train.csv", b"a,b\n1,2\n3,4\n")
-    upload(emu, "lab-bucket", "hardening/code/pre.py", script)
-    sm = emu.client("sagemaker")
-    name = "secret-probe"
-    baseline_job(
-        emu,
-        name,
-        data,
-        "s3://lab-bucket/hardening/secret-out/",
-        env={"record_preprocessor_script": "/opt/ml/processing/code/pre.py"},
-    )
-    # (the script file is not an input of the job: the analyzer reports it missing; the
-    # environment check is what the in-process test above covers with the exact key set)
-    desc = wait_job(sm, name)
-    assert "the secret leaked" not in desc.get("FailureReason", "")
-    _still_serves(emu)
+ENV_DUMPER = """
+import json, os
+from pathlib import Path
+message = Path(os.environ["MMLAB_OPT_ML"]) / "output" / "message"
+message.write_text(json.dumps(sorted(os.environ)))
+"""
+
+
+def test_the_analyzer_process_sees_no_emulator_secrets(tmp_path, monkeypatch):
+    """End to end: what the job's process sees of the environment is in its ExitMessage."""
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "hardening_env_dump.py").write_text(ENV_DUMPER)
+    path = os.pathsep.join(p for p in (str(tmp_path / "mods"), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
+    env = {
+        "MMLAB_ANALYZER_MODULE": "hardening_env_dump",
+        "MMLAB_SECRET": "s3cr3t",
+        "GITHUB_TOKEN": "t0ken",
+    }
+    emulator = Emulator(tmp_path / "state", env).start()
+    try:
+        data = upload(emulator, "lab-bucket", "d/train.csv", b"a\n1\n")
+        baseline_job(emulator, "env-dump", data, "s3://lab-bucket/o/", env={"custom": "1"})
+        desc = wait_job(emulator.client("sagemaker"), "env-dump")
+        assert desc["ProcessingJobStatus"] == "Completed"
+        seen = set(json.loads(desc["ExitMessage"]))
+    finally:
+        emulator.stop()
+    assert not {"MMLAB_SECRET", "GITHUB_TOKEN", "MMLAB_ANALYZER_MODULE"} & seen
+    assert not any(k.startswith("AWS_") for k in seen)
+    assert {"custom", "dataset_source", "MMLAB_CONFINE_PATHS", "MMLAB_OPT_ML", "HOME"} <= seen
 
 
 # ------------------------------------------------------------------------ load
