@@ -11,6 +11,21 @@ from mmutils.emulator.admin_client import EmulatorClient, EmulatorError, parse_d
 _START_HINT = "start one with `mmlab emulator start`"
 
 
+def port_number(text: str) -> int:
+    """A TCP port 1-65535 (argparse type).
+
+    Raises:
+        argparse.ArgumentTypeError: not an integer in that range.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value
+
+
 def register(subparsers) -> None:
     """Add the ``emulator`` command to the ``mmlab`` parser."""
     parser = subparsers.add_parser(
@@ -22,7 +37,9 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="emulator_command", metavar="ACTION")
 
     p = sub.add_parser("start", help="start the emulator (or report the running one)")
-    p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: free one)")
+    p.add_argument(
+        "--port", type=port_number, default=None, help="port on 127.0.0.1 (default: free one)"
+    )
     p.add_argument(
         "--state-dir", default=None, help="working folder (default $MMLAB_HOME/emulator)"
     )
@@ -86,9 +103,12 @@ def _start(args: argparse.Namespace) -> int:
     except EmulatorError as exc:
         return _fail(str(exc))
     verb = "already running" if before is not None and before.pid == info.pid else "started"
-    print(f"mmlab emulator {verb} at {info.endpoint_url} (pid {info.pid}, log {info.log})")
     if args.port and info.port != args.port:
-        print(f"note: the running emulator uses port {info.port}, not {args.port}")
+        return _fail(
+            f"an emulator is already running at {info.endpoint_url} (pid {info.pid}), not on "
+            f"port {args.port}; stop it first with `mmlab emulator stop`"
+        )
+    print(f"mmlab emulator {verb} at {info.endpoint_url} (pid {info.pid}, log {info.log})")
     print('point a shell at it with: eval "$(mmlab emulator env)"')
     return 0
 

@@ -225,7 +225,11 @@ def require_running() -> EmulatorInfo:
 
 
 def start(
-    port: int | None = None, state_dir: str | os.PathLike | None = None, timeout: float = 60.0
+    port: int | None = None,
+    state_dir: str | os.PathLike | None = None,
+    timeout: float = 60.0,
+    *,
+    tied: bool = False,
 ) -> EmulatorInfo:
     """Start the emulator, or attach to the one already running for ``$MMLAB_HOME``.
 
@@ -235,6 +239,8 @@ def start(
         state_dir: the server's working folder (default ``$MMLAB_HOME/emulator``); its log is
             ``emulator.log`` there.
         timeout: seconds to wait for the server to answer its health route.
+        tied: a private emulator: it stops by itself when this process ends, even when this
+            process is killed with SIGKILL (``mmlab run``).
 
     Returns:
         The running emulator.
@@ -249,7 +255,8 @@ def start(
         info = _running(home)
         if info is not None:
             return info
-        info = _launch(home, port, Path(state_dir or home / "emulator"), timeout)
+        extra = ["--parent-pid", str(os.getpid())] if tied else []
+        info = _launch(home, port, Path(state_dir or home / "emulator"), timeout, extra)
         _write_state(home, info)
         return info
 
@@ -266,7 +273,9 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _launch(home: Path, port: int | None, state_dir: Path, timeout: float) -> EmulatorInfo:
+def _launch(
+    home: Path, port: int | None, state_dir: Path, timeout: float, extra: list[str] | None = None
+) -> EmulatorInfo:
     state_dir = state_dir.expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_NAME
@@ -280,6 +289,7 @@ def _launch(home: Path, port: int | None, state_dir: Path, timeout: float) -> Em
         str(port or 0),
         "--state-dir",
         str(state_dir),
+        *(extra or []),
     ]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

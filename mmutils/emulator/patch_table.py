@@ -261,6 +261,26 @@ TABLE: tuple[Entry, ...] = (
         Entry("moto", f"moto.logs.models.LogsBackend.{name}", "calls", "to write a job's logs")
         for name in ("create_log_group", "create_log_stream", "put_log_events")
     ),
+    # ------------------------------------------------------------------ request validation
+    Entry(
+        "moto",
+        f"{_SM_RESPONSE}._dispatch",
+        "patches",
+        "to answer unknown actions, wrong-typed bodies and bad names with AWS's 400 JSON errors",
+    ),
+    Entry(
+        "moto",
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse._dispatch",
+        "patches",
+        "to answer an unexpected InvokeEndpoint failure as JSON, never an HTML page",
+    ),
+    Entry(
+        "moto",
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.setup_class",
+        "patches",
+        "to keep InvokeEndpoint bodies as bytes (binary payloads, BASE64 capture)",
+        ("request", "full_url", "headers", "use_raw_body"),
+    ),
     # ------------------------------------------------------------------ the SageMaker SDK
     Entry(
         "sagemaker",

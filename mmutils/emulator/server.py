@@ -10,6 +10,7 @@ SIGINT stop it cleanly (buffered capture records are written to S3 first).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -23,6 +24,7 @@ from mmutils.emulator import patch_table
 #: the modules whose ``install()`` patches moto, in order (stop hooks run in reverse: the
 #: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
+    "mmutils.emulator.validation",
     "mmutils.emulator.admin_routes",
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
@@ -100,6 +102,9 @@ class EmulatorServer:
         if self.state_dir:
             STATE.state_dir = self.state_dir
         install()
+        from mmutils.emulator.processing import reap_orphans
+
+        reap_orphans(STATE.state_dir)  # analyzers a killed emulator left behind
         from mmutils.emulator.capture_writer import WRITER
         from mmutils.emulator.monitoring.scheduler import SCHEDULER
 
@@ -139,7 +144,44 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=5055, help="port (0: any free port)")
     parser.add_argument("--state-dir", default=None, help="folder for processing-job folders")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop when this process (the one that started the server) ends",
+    )
     return parser.parse_args(argv)
+
+
+def watch_parent(parent: int, stop: threading.Event, interval: float = 0.5) -> threading.Thread:
+    """Set ``stop`` once ``parent`` is gone (it was killed, even with SIGKILL): a private
+    emulator never outlives the ``mmlab run`` that started it."""
+
+    def alive() -> bool:
+        if os.getppid() == parent:
+            return True
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        try:  # a zombie parent is gone too
+            stat = open(f"/proc/{parent}/stat").read()  # noqa: SIM115 - one short read
+            return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            if not alive():
+                stop.set()
+                with contextlib.suppress(OSError):  # stdout may be a pipe nobody reads now
+                    print(f"mmlab emulator: parent process {parent} is gone; stopping", flush=True)
+
+    thread = threading.Thread(target=loop, name="mmlab-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
     print(READY_LINE.format(host=server.host, port=server.port), flush=True)
+    if args.parent_pid:
+        watch_parent(args.parent_pid, stop)
     while not stop.wait(3600):
         pass
     server.stop()

@@ -181,11 +181,16 @@ class Scheduler:
         self._thread.start()
 
     def _loop(self) -> None:
+        last_error = None
         while not self._stop.wait(self.check_interval):
             try:
                 self.run_due()
-            except Exception:  # noqa: BLE001 - keep scheduling
-                traceback.print_exc(file=sys.stderr)
+                last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep scheduling
+                # the same failure every few seconds is logged once, not once per check
+                if repr(exc) != last_error:
+                    traceback.print_exc(file=sys.stderr)
+                last_error = repr(exc)
 
     def stop(self) -> None:
         """Stop the background checks (an execution in progress finishes first)."""
