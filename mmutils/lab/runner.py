@@ -271,7 +271,7 @@ def run_lab(
             emulator_home = output / ".emulator"
             os.environ["MMLAB_HOME"] = str(emulator_home)
             echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
-            info = lifecycle.start()
+            info = lifecycle.start(fresh=True)  # a private run never sees old state
             echo(f"[mmlab run] emulator at {info.endpoint_url}")
         total = len(notebooks)
         for i, name in enumerate(notebooks, 1):
