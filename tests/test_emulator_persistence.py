@@ -219,7 +219,9 @@ def test_kill_9_during_traffic_jobs_and_snapshots_keeps_acknowledged_objects(tmp
             == "InService"
         )
     assert not [e for e in errors if "Connection" not in type(e).__name__ + str(e)], errors
-    print(f"{kills} kills, {len(acknowledged)} acknowledged objects, {len(crashed_jobs)} jobs failed by a kill")
+    print(
+        f"{kills} kills, {len(acknowledged)} acknowledged objects, {len(crashed_jobs)} jobs failed by a kill"
+    )
 
 
 def test_capture_acknowledged_a_flush_interval_before_a_kill_survives(tmp_path):
