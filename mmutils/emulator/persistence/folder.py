@@ -22,6 +22,7 @@ import itertools
 import json
 import os
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -93,9 +94,9 @@ def stamp() -> dict:
     """The format stamp this process writes (mmlab and moto versions)."""
     from importlib.metadata import version
 
-    from mmutils import __version__
-
-    return {"format": FORMAT, "mmlab": __version__, "moto": version("moto")}
+    # the parent package is loaded already; importing it here would close an import loop
+    mmlab = getattr(sys.modules.get("mmutils"), "__version__", "unknown")
+    return {"format": FORMAT, "mmlab": mmlab, "moto": version("moto")}
 
 
 def check_compatible(root: Path) -> None:
