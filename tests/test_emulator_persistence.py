@@ -319,3 +319,27 @@ def test_reset_empties_and_forgets_status_reports_the_folder(tmp_path, monkeypat
         assert "0 buckets, 0 objects" in capsys.readouterr().out
     finally:
         lifecycle.stop()
+
+
+@pytest.mark.notebooks
+def test_notebooks_01_02_stop_start_03_04_match_an_uninterrupted_run(tmp_path, monkeypatch):
+    """The lab split by a stop and a start gives the reports of a run without a break."""
+    from mmutils.lab.runner import ReportReader, _execute, report_summaries, run_lab
+    from mmutils.paths import NOTEBOOKS
+
+    monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    whole = run_lab(output=tmp_path / "whole", echo=lambda *_: None)
+    monkeypatch.setenv("MMLAB_HOME", str(tmp_path / "split-home"))
+    try:
+        lifecycle.start(timeout=60)
+        for name in ("01_capture", "02_baseline"):
+            _execute(NOTEBOOKS / f"{name}.ipynb", tmp_path / f"{name}.ipynb", {"BACKEND": "moto"})
+        lifecycle.stop()
+        assert lifecycle.status() is None
+        lifecycle.start(timeout=60)
+        for name in ("03_schedule", "04_visualize"):
+            _execute(NOTEBOOKS / f"{name}.ipynb", tmp_path / f"{name}.ipynb", {"BACKEND": "moto"})
+        split = report_summaries(ReportReader.for_backend("moto", "us-east-1"), "mmlab")
+    finally:
+        lifecycle.stop()
+    assert split and split == whole.executions
