@@ -44,15 +44,22 @@ def register(subparsers) -> None:
         "--state-dir", default=None, help="working folder (default $MMLAB_HOME/emulator)"
     )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for it (60)")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: delete the saved state (buckets, endpoints, schedules, …)",
+    )
     p.set_defaults(func=_start)
 
     sub.add_parser("stop", help="stop the emulator this MMLAB_HOME started").set_defaults(
         func=_stop
     )
-    sub.add_parser("status", help="is it running? where? what time is it?").set_defaults(
-        func=_status
-    )
-    sub.add_parser("reset", help="delete every emulated resource").set_defaults(func=_reset)
+    sub.add_parser(
+        "status", help="is it running? where? what time is it? what does its saved state hold?"
+    ).set_defaults(func=_status)
+    sub.add_parser(
+        "reset", help="delete every emulated resource and the saved state (empty and forget)"
+    ).set_defaults(func=_reset)
     p = sub.add_parser("env", help="print the shell lines that point AWS tools at the emulator")
     p.add_argument("--region", default=lifecycle.DEFAULT_REGION, help="emulated region")
     p.set_defaults(func=_env)
@@ -99,10 +106,14 @@ def _running() -> lifecycle.EmulatorInfo | None:
 def _start(args: argparse.Namespace) -> int:
     before = lifecycle.status()
     try:
-        info = lifecycle.start(port=args.port, state_dir=args.state_dir, timeout=args.timeout)
+        info = lifecycle.start(
+            port=args.port, state_dir=args.state_dir, timeout=args.timeout, fresh=args.fresh
+        )
     except EmulatorError as exc:
         return _fail(str(exc))
     verb = "already running" if before is not None and before.pid == info.pid else "started"
+    if args.fresh:
+        verb += (" and reset" if verb == "already running" else " empty") + " (--fresh)"
     if args.port and info.port != args.port:
         return _fail(
             f"an emulator is already running at {info.endpoint_url} (pid {info.pid}), not on "
@@ -122,9 +133,29 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_saved_state(state_dir) -> None:
+    from pathlib import Path
+
+    from mmutils.emulator.persistence import folder
+
+    use = folder.usage(folder.root_of(Path(state_dir)))
+
+    def count(value) -> str:
+        return "?" if value is None else str(value)
+
+    print(f"  state      {use['folder']} ({use['bytes'] / 1e6:.1f} MB)")
+    print(
+        f"             {use['buckets']} buckets, {use['objects']} objects, "
+        f"{count(use['endpoints'])} endpoints, {count(use['schedules'])} schedules"
+        + (f" (snapshot {use['snapshot_at']})" if use["snapshot_at"] else "")
+    )
+
+
 def _status(args: argparse.Namespace) -> int:
     info = _running()
     if info is None:
+        print("not running; saved state (loaded by the next start):")
+        _print_saved_state(lifecycle.default_state_dir())
         return 1
     print(f"running at {info.endpoint_url}")
     print(f"  pid        {info.pid}")
@@ -132,6 +163,7 @@ def _status(args: argparse.Namespace) -> int:
     print(f"  version    {info.version}")
     print(f"  log        {info.log}")
     print(f"  state file {lifecycle.state_path()}")
+    _print_saved_state(info.state_dir)
     try:
         clock = _admin(info).clock()
         print(f"  clock      {clock['now']} ({clock['mode']})")
@@ -141,10 +173,14 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    if _running() is None:
-        return 1
-    lifecycle.reset()
-    print("emulator reset: every emulated resource and lab state was deleted")
+    try:
+        doc = lifecycle.reset()
+    except _ERRORS as exc:
+        return _fail(str(exc))
+    if "deleted" in doc:
+        print(f"no emulator is running; deleted its saved state ({doc['deleted']})")
+    else:
+        print("emulator reset: every emulated resource, lab state and saved state was deleted")
     return 0
 
 

@@ -230,8 +230,12 @@ def start(
     timeout: float = 60.0,
     *,
     tied: bool = False,
+    fresh: bool = False,
 ) -> EmulatorInfo:
     """Start the emulator, or attach to the one already running for ``$MMLAB_HOME``.
+
+    The emulator keeps its state in ``{state_dir}/state`` and loads it when it starts again
+    (docs/persistence.md).
 
     Args:
         port: TCP port on 127.0.0.1 (default: a free port chosen by the server). Ignored when an
@@ -241,6 +245,7 @@ def start(
         timeout: seconds to wait for the server to answer its health route.
         tied: a private emulator: it stops by itself when this process ends, even when this
             process is killed with SIGKILL (``mmlab run``).
+        fresh: start empty, deleting the saved state (a running emulator is reset instead).
 
     Returns:
         The running emulator.
@@ -254,9 +259,11 @@ def start(
     with _locked(home):
         info = _running(home)
         if info is not None:
+            if fresh:
+                EmulatorClient(info.endpoint_url, timeout=30.0).reset()
             return info
         extra = ["--parent-pid", str(os.getpid())] if tied else []
-        info = _launch(home, port, Path(state_dir or home / "emulator"), timeout, extra)
+        info = _launch(home, port, Path(state_dir or default_state_dir()), timeout, extra, fresh)
         _write_state(home, info)
         return info
 
@@ -273,8 +280,24 @@ def _server_env() -> dict[str, str]:
     return env
 
 
+def default_state_dir() -> Path:
+    """``$MMLAB_HOME/emulator``: the server's working folder; its saved state is in ``state/``."""
+    return mmlab_home() / "emulator"
+
+
+def saved_state_dir() -> Path:
+    """The working folder of the running emulator, else the default one."""
+    info = _read_state(mmlab_home()) if (mmlab_home() / STATE_FILE).exists() else None
+    return Path(info.state_dir) if info is not None else default_state_dir()
+
+
 def _launch(
-    home: Path, port: int | None, state_dir: Path, timeout: float, extra: list[str] | None = None
+    home: Path,
+    port: int | None,
+    state_dir: Path,
+    timeout: float,
+    extra: list[str] | None = None,
+    fresh: bool = False,
 ) -> EmulatorInfo:
     state_dir = state_dir.expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -291,6 +314,8 @@ def _launch(
         str(state_dir),
         *(extra or []),
     ]
+    if fresh:
+        cmd.append("--fresh")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd,
@@ -398,13 +423,21 @@ def stop(timeout: float = 10.0) -> EmulatorInfo | None:
 
 
 def reset() -> dict:
-    """Wipe every emulated resource (moto's ``POST /moto-api/reset``, which clears lab state too).
+    """Wipe every emulated resource and forget it: the running emulator is emptied (moto's
+    ``POST /moto-api/reset``, which clears lab state and the saved state too); with none
+    running, the saved state of ``$MMLAB_HOME`` is deleted.
 
-    Raises:
-        EmulatorError: no emulator is running.
+    Returns:
+        The server's answer, or ``{"deleted": folder}`` when none was running.
     """
-    info = require_running()
-    return EmulatorClient(info.endpoint_url, timeout=5.0).reset()
+    info = status()
+    if info is None:
+        from mmutils.emulator.persistence import folder
+
+        root = folder.root_of(default_state_dir())
+        folder.wipe(root)
+        return {"deleted": str(root)}
+    return EmulatorClient(info.endpoint_url, timeout=30.0).reset()
 
 
 def env_vars(info: EmulatorInfo | None, region: str = DEFAULT_REGION) -> dict[str, str | None]:

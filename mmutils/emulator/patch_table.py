@@ -316,6 +316,39 @@ TABLE: tuple[Entry, ...] = (
         "to drop the telemetry request to amazonaws.com for emulator sessions",
         ("status", "feature_list", "session"),
     ),
+    # ------------------------------------------------------------------ persistence (state folder)
+    Entry(
+        "moto",
+        "moto.s3.models.S3Backend.create_bucket",
+        "patches",
+        "to give every new bucket a key store that writes its objects to the state folder",
+        ("bucket_name", "region_name"),
+    ),
+    Entry(
+        "moto",
+        "moto.s3.models.S3Backend.delete_bucket",
+        "patches",
+        "to remove a deleted bucket from the state folder",
+        ("bucket_name",),
+    ),
+    Entry(
+        "moto",
+        "moto.s3.utils._VersionedKeyStore.setlist",
+        "reads",
+        "to subclass the bucket key store so that every object change is written to disk",
+    ),
+    Entry(
+        "moto",
+        "moto.moto_api._internal.models.MotoAPIBackend.reset",
+        "patches",
+        "to empty the state folder when the emulator is reset",
+    ),
+    Entry(
+        "moto",
+        "moto.core.base_backend.BackendDict._instances",
+        "reads",
+        "to snapshot every moto backend in use",
+    ),
     Entry(
         "sagemaker",
         "sagemaker.session.sts_regional_endpoint",

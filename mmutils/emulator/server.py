@@ -25,6 +25,7 @@ from mmutils.emulator import patch_table
 #: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
     "mmutils.emulator.validation",
+    "mmutils.emulator.persistence.service",
     "mmutils.emulator.admin_routes",
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
@@ -66,9 +67,25 @@ class EmulatorServer:
         host: a loopback address.
         port: the port (0 picks a free one; see :attr:`port` after :meth:`start`).
         state_dir: folder for processing-job folders (default: a temporary folder).
+        persist: keep the emulator's state in ``{state_dir}/state`` (load it at start, save
+            it as it changes; needs ``state_dir``).
+        fresh: with ``persist``, delete the saved state first.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state_dir: str | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: str | None = None,
+        *,
+        persist: bool = False,
+        fresh: bool = False,
+    ):
+        if persist and not state_dir:
+            raise ValueError("persist=True needs a state_dir")
+        self.persist = persist
+        self.fresh = fresh
+        self.loaded: dict = {}
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only (127.0.0.1), not {host!r}")
         self.host = "127.0.0.1" if host == "localhost" else host
@@ -105,6 +122,10 @@ class EmulatorServer:
         from mmutils.emulator.processing import reap_orphans
 
         reap_orphans(STATE.state_dir)  # analyzers a killed emulator left behind
+        if self.persist:
+            from mmutils.emulator.persistence.service import PERSISTENCE
+
+            self.loaded = PERSISTENCE.open(STATE.state_dir, fresh=self.fresh)
         from mmutils.emulator.capture_writer import WRITER
         from mmutils.emulator.monitoring.scheduler import SCHEDULER
 
@@ -127,6 +148,10 @@ class EmulatorServer:
         from mmutils.emulator.state import STATE
 
         STATE.stop()
+        if self.persist:
+            from mmutils.emulator.persistence.service import PERSISTENCE
+
+            PERSISTENCE.close()  # after the stop hooks: the capture flush is in the last save
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -150,6 +175,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="stop when this process (the one that started the server) ends",
     )
+    parser.add_argument(
+        "--no-persist",
+        action="store_true",
+        help="keep nothing on disk (default: state persists in STATE_DIR/state)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="delete the saved state first")
     return parser.parse_args(argv)
 
 
@@ -203,15 +234,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    server = EmulatorServer(args.host, args.port, args.state_dir)
+    from mmutils.emulator.persistence.folder import IncompatibleState
+
+    persist = (
+        bool(args.state_dir) and not args.no_persist and os.environ.get("MMLAB_PERSIST") != "0"
+    )
+    server = EmulatorServer(args.host, args.port, args.state_dir, persist=persist, fresh=args.fresh)
     try:
         server.start()
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    except IncompatibleState as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 3
     print(READY_LINE.format(host=server.host, port=server.port), flush=True)
     if args.parent_pid:
         watch_parent(args.parent_pid, stop)
+    if server.loaded:
+        loaded = server.loaded
+        print(
+            f"mmlab emulator state: {loaded['buckets']} buckets, {loaded['objects']} objects, "
+            f"{loaded['schedules']} schedules loaded in {loaded['seconds']} s"
+            + (
+                f"; failed after the crash: {', '.join(loaded['repaired'])}"
+                if loaded["repaired"]
+                else ""
+            ),
+            flush=True,
+        )
     while not stop.wait(3600):
         pass
     server.stop()

@@ -379,7 +379,8 @@ def run_lab(
             emulator_home = output / ".emulator"
             os.environ["MMLAB_HOME"] = str(emulator_home)
             echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
-            info = lifecycle.start(tied=True)  # it stops when this process ends, however
+            # it stops when this process ends, however; a private run never sees old state
+            info = lifecycle.start(tied=True, fresh=True)
             echo(f"[mmlab run] emulator at {info.endpoint_url}")
         total = len(notebooks)
         for i, name in enumerate(notebooks, 1):
