@@ -82,3 +82,13 @@ def test_confusion_matrix_and_curves(docs):
 def test_documents_of_the_wrong_kind_are_named():
     with pytest.raises(DocumentError, match="model-quality"):
         mq.metrics_block({"version": 0.0, "features": []})
+
+
+def test_violations_frame_keeps_model_quality_metrics_in_the_service_order(docs):
+    from mmutils.lab import violations_frame
+
+    _, constraints, _, drifted, _, _ = docs
+    violations = check_constraints(drifted, constraints, "BinaryClassification")
+    frame = violations_frame({"violations": violations})
+    assert list(frame.columns) == ["metric_name", "constraint_check_type", "description"]
+    assert frame["metric_name"].tolist() == [v["metric_name"] for v in violations]
