@@ -18,6 +18,7 @@ DOCUMENTED = {
     "02_baseline": COMMON,
     "03_schedule": COMMON | {"N_REQUESTS", "HOURS", "INJECT_DRIFT"},
     "04_visualize": COMMON | {"PROCESSING_JOB_ARN", "CLEANUP"},
+    "05_model_quality": COMMON | {"LABEL_SHIFT", "CLEANUP"},
 }
 
 

@@ -58,6 +58,8 @@ from mmutils.formats import s3uri
 from mmutils.paths import REPO_ROOT
 
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
+#: the ground-truth merge job of model-quality executions runs the same entry point
+MERGER_IMAGE = "sagemaker-model-monitor-groundtruth-merger"
 ANALYZER_MODULE_ENV = "MMLAB_ANALYZER_MODULE"
 DEFAULT_ANALYZER_MODULE = "mmutils.analyzer"
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
@@ -65,6 +67,8 @@ OPT_ML = "/opt/ml/"
 METRICS_DIR = "/opt/ml/output/metrics/cloudwatch"
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
+MODEL_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+MODEL_QUALITY_BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/model-metrics"
 DEFAULT_MAX_RUNTIME = 24 * 3600
 
 
@@ -73,9 +77,9 @@ class JobFailed(Exception):
 
 
 def is_analyzer(image: str) -> bool:
-    """Whether an image URI is the Model Monitor analyzer (any account/region/tag)."""
+    """Whether an image URI is the Model Monitor analyzer or its ground-truth merger."""
     repo = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return repo == ANALYZER_IMAGE
+    return repo in (ANALYZER_IMAGE, MERGER_IMAGE)
 
 
 def local_dir(jobdir: Path, container_path: str) -> Path:
@@ -367,6 +371,14 @@ def _metric_datum(record: dict) -> dict:
     return datum
 
 
+def metrics_namespace(env: dict) -> str:
+    """The CloudWatch namespace of a job's metrics: data or model quality, endpoint or batch."""
+    endpoint = bool(env.get("sagemaker_endpoint_name"))
+    if str(env.get("analysis_type", "")).upper() == "MODEL_QUALITY":
+        return MODEL_QUALITY_NAMESPACE if endpoint else MODEL_QUALITY_BATCH_NAMESPACE
+    return ENDPOINT_NAMESPACE if endpoint else BATCH_NAMESPACE
+
+
 def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
     """Put the job's metric records into CloudWatch when publishing is enabled; returns count."""
     if str(env.get("publish_cloudwatch_metrics", "")).lower() != "enabled":
@@ -375,7 +387,7 @@ def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
     records = read_metric_records(directory)
     if not records:
         return 0
-    namespace = ENDPOINT_NAMESPACE if env.get("sagemaker_endpoint_name") else BATCH_NAMESPACE
+    namespace = metrics_namespace(env)
     data = [_metric_datum(r) for r in records]
     backend = cloudwatch_backends[account][region]
     for start in range(0, len(data), 1000):

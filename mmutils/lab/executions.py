@@ -279,12 +279,14 @@ def violations_frame(violations: Any):
 
     Returns:
         A DataFrame with columns ``feature_name``, ``constraint_check_type`` and
-        ``description``, sorted by check type, then feature.
+        ``description``, sorted by check type, then feature; for model-quality violations
+        ``metric_name`` instead of ``feature_name``, in the document's order.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(
-        reports.load_violations(violations),
-        columns=["feature_name", "constraint_check_type", "description"],
-    )
+    found = reports.load_violations(violations)
+    # model-quality violations name a metric, in the service's order (kept)
+    if found and all("metric_name" in v for v in found):
+        return pd.DataFrame(found, columns=["metric_name", "constraint_check_type", "description"])
+    frame = pd.DataFrame(found, columns=["feature_name", "constraint_check_type", "description"])
     return frame.sort_values(["constraint_check_type", "feature_name"], ignore_index=True)

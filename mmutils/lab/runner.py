@@ -22,7 +22,7 @@ from mmutils.lab.notebook import names
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
 
 #: The lab, in order.
-LAB_NOTEBOOKS = ("01_capture", "02_baseline", "03_schedule", "04_visualize")
+LAB_NOTEBOOKS = ("01_capture", "02_baseline", "03_schedule", "04_visualize", "05_model_quality")
 
 
 class NotebookFailed(RuntimeError):

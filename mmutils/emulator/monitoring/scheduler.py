@@ -21,7 +21,7 @@ import traceback
 from moto.sagemaker.models import sagemaker_backends
 
 from mmutils.emulator.clock import moto_now
-from mmutils.emulator.monitoring import models
+from mmutils.emulator.monitoring import model_quality, models
 from mmutils.emulator.monitoring.executions import (
     analysis_window,
     build_execution,
@@ -123,7 +123,7 @@ class Scheduler:
         hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
         if not hours:
             return self._fail(account, region, sch, scheduled, NO_DATA)
-        request = build_execution(
+        window = dict(
             sch=sch,
             definition=definition,
             endpoint=endpoint_name,
@@ -133,31 +133,32 @@ class Scheduler:
             start=start,
             end=end,
         )
-        name = request["ProcessingJobName"]
-        if name in backend.processing_jobs:  # already ran (e.g. schedule re-created)
-            job = backend.processing_jobs[name]
+        if sch.monitoring_type == "ModelQuality":
+            # the ground-truth merge job, then the analysis (monitoring/model_quality.py)
+            truth = model_quality.ground_truth_uri(definition) or ""
+            folders = (
+                model_quality.ground_truth_hours(account, truth, start, scheduled) if truth else []
+            )
+            if not folders:
+                reason = f"{NO_DATA}: no ground truth under {truth or '(none)'} for this window"
+                return self._fail(account, region, sch, scheduled, reason)
+            requests = model_quality.build_requests(
+                ground_truth=truth, ground_truth_folders=folders, **window
+            )
         else:
-            job = backend.create_processing_job(
-                app_specification=request["AppSpecification"],
-                experiment_config=None,
-                network_config=request["NetworkConfig"],
-                processing_inputs=request["ProcessingInputs"],
-                processing_job_name=name,
-                processing_output_config=request["ProcessingOutputConfig"],
-                role_arn=request["RoleArn"],
-                tags=[],
-                stopping_condition=request["StoppingCondition"],
-            )
-            init_processing_job(
-                job,
-                environment=request["Environment"],
-                resources=request["ProcessingResources"],
-                monitoring_schedule_arn=sch.arn,
-            )
-        running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
-        record = monitoring.record_execution(sch.name, running)
-        if job.processing_job_status == "InProgress":
-            RUNTIME.run(account, region, name)
+            requests = [build_execution(**window)]
+        record = None
+        for request in requests:
+            name = request["ProcessingJobName"]
+            job = self._job(account, region, sch, request)
+            running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
+            if record is not None:
+                running["CreationTime"] = record["CreationTime"]
+            record = monitoring.record_execution(sch.name, running)
+            if job.processing_job_status == "InProgress":
+                RUNTIME.run(account, region, name)
+            if job.processing_job_status != "Completed":
+                break
         status = job.processing_job_status
         if status == "Completed":
             message = job.exit_message or ""
@@ -170,6 +171,32 @@ class Scheduler:
         final["CreationTime"] = record["CreationTime"]
         record = monitoring.record_execution(sch.name, final)
         return self._report(sch, scheduled, record, name)
+
+    @staticmethod
+    def _job(account: str, region: str, sch: Schedule, request: dict):
+        """The processing job of a request: created in moto, or the one that already ran."""
+        backend = sagemaker_backends[account][region]
+        name = request["ProcessingJobName"]
+        if name in backend.processing_jobs:  # already ran (e.g. schedule re-created)
+            return backend.processing_jobs[name]
+        job = backend.create_processing_job(
+            app_specification=request["AppSpecification"],
+            experiment_config=None,
+            network_config=request["NetworkConfig"],
+            processing_inputs=request["ProcessingInputs"],
+            processing_job_name=name,
+            processing_output_config=request["ProcessingOutputConfig"],
+            role_arn=request["RoleArn"],
+            tags=[],
+            stopping_condition=request["StoppingCondition"],
+        )
+        init_processing_job(
+            job,
+            environment=request["Environment"],
+            resources=request["ProcessingResources"],
+            monitoring_schedule_arn=sch.arn,
+        )
+        return job
 
     # --------------------------------------------------------------------------- background
     def start(self) -> None:
