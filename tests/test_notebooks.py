@@ -50,6 +50,7 @@ def _emulator_env(tmp_path):
     env = dict(os.environ)
     env["MMLAB_HOME"] = str(tmp_path / "mmlab-home")
     env["SAGEMAKER_SUPPRESS_V2_WARNING"] = "1"
+    env["MMLAB_PROGRESS"] = "text"  # what mmlab run --render uses for the committed outputs
     return env
 
 

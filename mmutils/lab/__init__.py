@@ -54,6 +54,7 @@ from mmutils.lab.notebook import (
     versions,
     wait_for_capture_files,
     wait_for_next_execution,
+    wait_for_processing_job,
 )
 
 ipython_errors.install()
@@ -84,4 +85,5 @@ __all__ = [
     "violations_frame",
     "wait_for_capture_files",
     "wait_for_next_execution",
+    "wait_for_processing_job",
 ]

@@ -374,6 +374,46 @@ def wait_for_next_execution(
     raise TimeoutError(f"no new execution within {timeout_minutes} minutes")
 
 
+def wait_for_processing_job(
+    session, name: str, *, timeout_minutes: float = 60, poll_seconds: float = 30
+) -> dict:
+    """Wait until a processing job ends, quietly, and return its description.
+
+    The SDK's own wait prints a dot per poll (a different number each run); this prints one
+    line on AWS, where a job takes minutes, and nothing on the emulator, where it takes seconds.
+    A kernel interrupt stops the waiting (not the job).
+
+    Args:
+        session: the connected session (:func:`mmutils.connect`).
+        name: the processing job's name.
+        timeout_minutes: give up after this long.
+        poll_seconds: live only: how often to ask (the emulator is asked every 0.2 s).
+
+    Returns:
+        ``DescribeProcessingJob``'s answer once the status is Completed, Failed or Stopped.
+
+    Raises:
+        TimeoutError: the job did not end within ``timeout_minutes``.
+    """
+    sm = session.client("sagemaker")
+    on_emulator = getattr(session, "emulator", None) is not None
+    if not on_emulator:
+        print(
+            f"Waiting for {name}: on AWS a processing job takes about 5 minutes (it starts an "
+            f"instance first); checking every {poll_seconds:.0f} s, interrupt to stop waiting."
+        )
+    deadline = time.monotonic() + timeout_minutes * 60
+    while True:
+        desc = sm.describe_processing_job(ProcessingJobName=name)
+        if desc["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"):
+            return desc
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{name} still {desc['ProcessingJobStatus']} after {timeout_minutes} minutes"
+            )
+        time.sleep(0.2 if on_emulator else poll_seconds)
+
+
 def wait_for_capture_files(session, uri: str, *, timeout_minutes: float = 10) -> list[str]:
     """The capture files under ``uri``; on AWS, waits while none has arrived yet.
 
