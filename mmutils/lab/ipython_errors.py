@@ -5,8 +5,9 @@
 and its error output is ``PrerequisiteError: … Run notebooks/01_capture.ipynb first …`` — the
 message alone, without the Python or rich traceback (the SageMaker SDK installs rich tracebacks,
 which would put the message under dozens of lines). A ``NameError`` keeps its traceback and gains
-one line: after a kernel restart, run the notebook from *Setup*. Every other error is unexpected
-and is shown as before.
+one line: after a kernel restart, run the notebook from *Setup*. A ``KeyboardInterrupt`` (the
+kernel's interrupt button) is one line too: the cell stopped, the cells below did not run. Every
+other error is unexpected and is shown as before.
 
 ``from mmutils import lab`` and :func:`mmutils.connect` call :func:`install`; outside IPython it
 does nothing.
@@ -32,9 +33,15 @@ def short_traceback(etype: type, value: BaseException) -> list[str]:
     return [f"{_RED}{etype.__name__}{_RESET}: {value}"]
 
 
+#: The one line an interrupted cell shows.
+INTERRUPTED = "the kernel was interrupted: this cell stopped, and the cells below did not run."
+
+
 def _handler(shell, etype, value, tb, tb_offset=None):
     if issubclass(etype, MMLabError):
         stb = short_traceback(etype, value)
+    elif issubclass(etype, KeyboardInterrupt):
+        stb = [f"{_RED}{etype.__name__}{_RESET}: {str(value) or INTERRUPTED}"]
     else:  # NameError: the plain traceback, and the hint
         stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
         stb = [*stb, RESTART_HINT]
@@ -59,5 +66,5 @@ def install(shell=None) -> bool:
         shell = get() if get is not None else None
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
-    shell.set_custom_exc((MMLabError, NameError), _handler)
+    shell.set_custom_exc((MMLabError, NameError, KeyboardInterrupt), _handler)
     return True
