@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "data": "mmutils.data.cli",
     "analyze": "mmutils.lab.analyze_command",
     "emulator": "mmutils.emulator.cli",
+    "cleanup": "mmutils.lab.cleanup",
 }
 
 

@@ -7,7 +7,8 @@
   execution that fell due (in order) and answers ``{"now", "mode", "executions": [...]}``
 - ``POST /moto-api/mmlab/flush`` → writes buffered capture records to S3
 - ``POST /moto-api/mmlab/seed`` ``{"seed": int}`` → deterministic ids from here on
-- ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state.
+- ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state and returns the clock
+  to real time.
 
 These are the server side; :mod:`mmutils.emulator.admin_client` is the one client.
 """
@@ -147,6 +148,7 @@ def reset(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
     if request.method == "POST":
         with _clock_lock, STATE.lock:
             STATE.reset()
+            CLOCK.real()  # a reset emulator starts again at the real time
             return moto_reset(request, full_url, headers)
     return moto_reset(request, full_url, headers)
 

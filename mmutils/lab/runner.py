@@ -373,6 +373,8 @@ def run_lab(
     saved_env = dict(os.environ)
     emulator_home = None
     try:
+        # progress as one final line per run, no intermediate frames (mmutils.lab.traffic)
+        os.environ.setdefault("MMLAB_PROGRESS", "text")
         if backend == "moto":
             from mmutils.emulator import lifecycle
 
