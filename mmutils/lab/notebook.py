@@ -482,11 +482,21 @@ def versions(backend: str | None = None) -> str:
 
     lines = [f"backend  : {backend}"] if backend else []
     lines.append(f"python   : {platform.python_version()}")
-    for dist in ("mmlab", "sagemaker", "boto3", "moto", "pandas", "xgboost", "xgboost-cpu"):
-        try:
-            lines.append(f"{dist:<9}: {metadata.version(dist)}")
-        except metadata.PackageNotFoundError:
-            continue
+    # (label, distributions that provide it: the CPU-only XGBoost wheel is "xgboost-cpu")
+    for label, dists in (
+        ("mmlab", ("mmlab",)),
+        ("sagemaker", ("sagemaker",)),
+        ("boto3", ("boto3",)),
+        ("moto", ("moto",)),
+        ("pandas", ("pandas",)),
+        ("xgboost", ("xgboost", "xgboost-cpu")),
+    ):
+        for dist in dists:
+            try:
+                lines.append(f"{label:<9}: {metadata.version(dist)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
     return "\n".join(lines)
 
 
