@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from mmutils.analyzer import parallel
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.formats import capture_record
@@ -41,6 +42,9 @@ from mmutils.formats.capture_record import INPUT, OUTPUT, SHADOW
 CHUNK_ROWS = 65_536
 #: bytes of JSONL pyarrow parses at a time
 BLOCK_SIZE = 8 << 20
+#: with several workers, files up to this size are parsed whole, ahead, in worker threads
+#: (larger ones are streamed block by block in order, to keep memory bounded)
+PARALLEL_FILE_BYTES = 64 << 20
 
 _EVENT = pa.struct(
     [
@@ -301,8 +305,9 @@ class _Reader:
     row of the window fixes the column count.
     """
 
-    def __init__(self, files, names, parts, chunk_rows, block_size):
+    def __init__(self, files, names, parts, chunk_rows, block_size, workers=1):
         self.files = files
+        self.workers = workers
         self.names = names
         self.parts = parts
         self.chunk_rows = chunk_rows
@@ -312,8 +317,21 @@ class _Reader:
         self._queued = 0
 
     def __iter__(self) -> Iterator[pa.Table]:
-        for path in self.files:
-            yield from self._file(path)
+        if self.workers > 1 and len(self.files) > 1:
+            loaded = parallel.ordered_map(self._load, self.files, self.workers - 1)
+            for path, batches, error in loaded:
+                if batches is None:  # too large to hold whole: streamed here, in order
+                    yield from self._file(path)
+                    continue
+                for batch in batches:
+                    self._batch(path, batch)
+                    while self._queued >= self.chunk_rows:
+                        yield self._take(self.chunk_rows)
+                if error is not None:
+                    self._locate(path, error)
+        else:
+            for path in self.files:
+                yield from self._file(path)
         while self._queue:
             yield self._take(self._queued)
 
@@ -322,15 +340,39 @@ class _Reader:
         return _column_names(self.ncols or 0, self.names)
 
     # ---- per file
+    def _open(self, path: Path):
+        return pajson.open_json(
+            path,
+            read_options=pajson.ReadOptions(block_size=self.block_size, use_threads=False),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
+            ),
+        )
+
+    def _load(self, path: Path) -> tuple[Path, list[pa.RecordBatch] | None, Exception | None]:
+        """Parse a whole file (in a worker thread): ``(path, batches, error)``.
+
+        Nothing here touches the reader's state; the batches are queued, and an error is
+        located, by the consumer in file order, exactly where a single worker would. Files
+        larger than :data:`PARALLEL_FILE_BYTES` give ``batches=None`` (streamed in order).
+        """
+        try:
+            if path.stat().st_size > PARALLEL_FILE_BYTES:
+                return path, None, None
+        except OSError:
+            return path, None, None  # let the streaming path report it
+        batches: list[pa.RecordBatch] = []
+        try:
+            with self._open(path) as reader:
+                for batch in reader:
+                    batches.append(batch)
+        except pa.ArrowInvalid as exc:
+            return path, batches, (exc if _has_content(path) else None)
+        return path, batches, None
+
     def _file(self, path: Path) -> Iterator[pa.Table]:
         try:
-            reader = pajson.open_json(
-                path,
-                read_options=pajson.ReadOptions(block_size=self.block_size, use_threads=False),
-                parse_options=pajson.ParseOptions(
-                    explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
-                ),
-            )
+            reader = self._open(path)
             for batch in reader:
                 self._batch(path, batch)
                 while self._queued >= self.chunk_rows:
@@ -427,7 +469,7 @@ class _Reader:
         try:
             table = pacsv.read_csv(
                 pa.BufferReader(text[0].as_buffer()),
-                read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=self.workers > 1),
                 parse_options=pacsv.ParseOptions(newlines_in_values=False),
                 convert_options=pacsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
@@ -525,6 +567,7 @@ def read_capture(
     end_time: str | datetime | None = None,
     chunk_rows: int = CHUNK_ROWS,
     block_size: int = BLOCK_SIZE,
+    workers: int = 1,
 ) -> CaptureDataset:
     """Read a capture window as chunks of string columns.
 
@@ -537,6 +580,8 @@ def read_capture(
         end_time: analysis window end.
         chunk_rows: rows per chunk.
         block_size: bytes of JSONL parsed at a time.
+        workers: threads in use; with more than one, files are parsed ahead in
+            ``workers - 1`` threads and the chunks are the same, in the same order.
 
     Returns:
         A :class:`CaptureDataset`. Its ``names`` are known once the first row was read, so this
@@ -551,7 +596,7 @@ def read_capture(
     else:
         files = [Path(p) for p in source]
     parts = capture_parts(capture_index_names, output_columns_position)
-    reader = _Reader(files, names, parts, chunk_rows, block_size)
+    reader = _Reader(files, names, parts, chunk_rows, block_size, workers)
     it = iter(reader)
     first = next(it, None)
     if first is None:
