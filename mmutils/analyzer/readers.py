@@ -231,7 +231,11 @@ def _first_bad_utf8_line(path: Path) -> int | None:
 def _csv_file_chunks(
     path: Path, width: int, header: bool, block_size: int, threads: bool = False
 ) -> Chunks:
-    """Chunks of one CSV file; the block grows (re-reading the file) when a row does not fit."""
+    """Chunks of one CSV file; the block grows (re-reading the file) when a row does not fit.
+
+    A bad row met by the threaded reader (which does not number rows) re-reads the file on one
+    thread from the rows already yielded, so the error names the line as without threads.
+    """
     first = _first_record(path)
     if first is None:
         return
@@ -249,6 +253,8 @@ def _csv_file_chunks(
                     table, done = table.slice(done), 0
                 yield table
             return
+        except _NeedsLineNumbers:
+            done, threads = read[0], False  # same blocks, one thread: rows carry line numbers
         except _BlockTooSmall:
             if block_size >= limit:
                 raise line_too_long(path, block_size) from None
@@ -258,6 +264,10 @@ def _csv_file_chunks(
 
 class _BlockTooSmall(Exception):
     """A row did not fit in one block."""
+
+
+class _NeedsLineNumbers(Exception):
+    """A bad row was met by the threaded reader, which does not number rows."""
 
 
 def _csv_blocks(
@@ -272,6 +282,9 @@ def _csv_blocks(
     bad_rows: list[str] = []
 
     def on_invalid(row) -> str:
+        if row.number is None:
+            bad_rows.append(None)
+            return "error"
         bad_rows.append(
             f"{path}, line {row.number}: expected {row.expected_columns} fields, "
             f"got {row.actual_columns}: {row.text[:200]!r}"
@@ -300,6 +313,8 @@ def _csv_blocks(
                     read[0] += batch.num_rows
                     yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, OSError) as exc:
+        if bad_rows and bad_rows[0] is None:
+            raise _NeedsLineNumbers() from exc
         if bad_rows:
             raise AnalyzerError(bad_rows[0]) from exc
         if is_block_too_small(exc):
