@@ -23,6 +23,12 @@ WORKERS = (1, 2, 3)
 OUTPUTS = ("statistics.json", "constraints.json", "constraint_violations.json")
 
 
+@pytest.fixture(autouse=True)
+def _threads_even_for_small_inputs(monkeypatch):
+    """The test data is small: make the analyzer use its threads anyway."""
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+
+
 def _bytes(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
@@ -351,3 +357,37 @@ def test_csv_blocks_and_bad_row_same_for_any_worker_count(tmp_path):
             list(chunks)
         messages.add(str(err.value))
     assert messages == {f"{data}, line 2501: expected 2 fields, got 1: '7'"}
+
+
+def test_small_inputs_stay_on_one_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 1000)
+    small = tmp_path / "s.csv"
+    small.write_text("a\n1\n")
+    assert parallel.workers_for(4, small) == 1
+    assert parallel.workers_for(4, [small, small]) == 1
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "x.csv").write_text("a\n" + "1\n" * 600)
+    assert parallel.workers_for(4, tmp_path / "big") == 4
+    assert parallel.workers_for(4, tmp_path / "missing") == 4  # the reader reports it
+    assert parallel.workers_for(1, tmp_path / "big") == 1
+    assert parallel.workers_for(3, object()) == 3  # tables, DataFrames
+
+
+def test_threads_are_really_used(tmp_path, monkeypatch):
+    """With workers > 1, capture files are parsed on a worker thread, not the caller's."""
+    window = _mixed_window(tmp_path / "w")
+    seen = set()
+    load = capture_reader._Reader._load
+
+    def spy(self, path):
+        seen.add(threading.current_thread().name)
+        return load(self, path)
+
+    monkeypatch.setattr(capture_reader._Reader, "_load", spy)
+    constraints = {"version": 0.0, "features": [{"name": "p", "inferred_type": "Fractional"}]}
+    window_ok = tmp_path / "ok"
+    window_ok.mkdir()
+    for f in sorted(window.glob("f0[0-4].jsonl")):
+        (window_ok / f.name).write_text(f.read_text())
+    run_monitoring(window_ok, None, constraints, workers=2)
+    assert seen and all(name.startswith("mmlab-analyzer") for name in seen)

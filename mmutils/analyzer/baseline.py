@@ -209,7 +209,7 @@ def suggest_baseline(
         NoDataError: the dataset has no records.
         AnalyzerError: the dataset cannot be read (the message names file and line).
     """
-    workers = parallel.check_workers(workers)
+    workers = parallel.workers_for(parallel.check_workers(workers), path_or_dataframe)
     if _is_dataframe(path_or_dataframe):
         if len(path_or_dataframe) == 0:
             raise NoDataError("Job inputs had no data (the DataFrame is empty)")

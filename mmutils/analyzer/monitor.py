@@ -464,7 +464,7 @@ def run_monitoring(
         AnalyzerError: unreadable inputs, with the file / line / feature named.
     """
     publish = enabled_flag(publish_cloudwatch_metrics, "publish_cloudwatch_metrics")
-    workers = parallel.check_workers(workers)
+    workers = parallel.workers_for(parallel.check_workers(workers), data)
     check_window(start_time, end_time)
     constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:

@@ -21,11 +21,21 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import TypeVar
 
 from mmutils.analyzer.errors import AnalyzerError
 
-__all__ = ["MAX_DEFAULT_WORKERS", "WORKERS_ENV", "default_workers", "ordered_map", "prefetch"]
+__all__ = [
+    "MAX_DEFAULT_WORKERS",
+    "PARALLEL_MIN_BYTES",
+    "WORKERS_ENV",
+    "check_workers",
+    "default_workers",
+    "ordered_map",
+    "prefetch",
+    "workers_for",
+]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -34,6 +44,9 @@ R = TypeVar("R")
 WORKERS_ENV = "MMLAB_ANALYZER_WORKERS"
 #: the default never exceeds this (the pipelines have about this many stages worth overlapping)
 MAX_DEFAULT_WORKERS = 4
+#: inputs smaller than this run on one thread whatever ``workers`` says: an hourly window of
+#: a few thousand records parses in milliseconds, less than threads cost to hand work over
+PARALLEL_MIN_BYTES = 16 << 20
 
 
 def default_workers() -> int:
@@ -67,6 +80,39 @@ def check_workers(value: object, name: str = "workers") -> int:
     if isinstance(value, bool) or workers < 1:
         raise AnalyzerError(f"Invalid {name} {value!r}: expected a positive integer")
     return workers
+
+
+def workers_for(workers: int, data: object) -> int:
+    """``workers``, or 1 when ``data`` (a path, a folder or a list of them) is under
+    :data:`PARALLEL_MIN_BYTES` in all. Anything else (a table, a DataFrame) keeps ``workers``.
+
+    The choice never changes the output (it is byte-identical for any worker count), only
+    whether threads are started.
+    """
+    if workers <= 1:
+        return 1
+    items = data if isinstance(data, list | tuple) else [data]
+    total = 0
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            return workers
+        path = Path(item)
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+            elif path.is_dir():
+                for sub in path.rglob("*"):
+                    if sub.is_file():
+                        total += sub.stat().st_size
+                        if total >= PARALLEL_MIN_BYTES:
+                            return workers
+            else:
+                return workers  # missing: let the reader report it
+        except OSError:
+            return workers
+        if total >= PARALLEL_MIN_BYTES:
+            return workers
+    return 1
 
 
 _DONE = object()
