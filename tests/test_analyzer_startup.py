@@ -74,3 +74,29 @@ def test_baseline_of_a_file_does_not_import_pandas_to_test_a_type():
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split("\n")[:2] == ["False False", "True True False"]
+
+
+def test_supervising_parent_does_not_load_the_analysis_modules(tmp_path):
+    """``python -m mmutils.analyzer`` supervises; pyarrow/numpy load only in its child."""
+    opt_ml = tmp_path / "opt_ml"
+    data = opt_ml / "processing" / "input" / "data" / "train.csv"
+    data.parent.mkdir(parents=True)
+    data.write_text("a,b\n1,2\n3,4.5\n")
+    env = {
+        "MMLAB_OPT_ML": str(opt_ml),
+        "dataset_format": json.dumps({"csv": {"header": True}}),
+        "dataset_source": "/opt/ml/processing/input/data",
+        "output_path": "/opt/ml/processing/output",
+    }
+    code = (
+        "import runpy, sys\n"
+        "try:\n"
+        "    runpy.run_module('mmutils.analyzer', run_name='__main__', alter_sys=True)\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "print('RESULT', code, 'pyarrow' in sys.modules, 'numpy' in sys.modules)\n"
+    )
+    proc = _python(code, env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "RESULT 0 False False"
+    assert (opt_ml / "processing" / "output" / "constraints.json").is_file()
