@@ -349,7 +349,7 @@ def test_small_jobs_never_import_numba(tmp_path):
         "      doc['features'][1]['numerical_statistics']['sum'])\n"
     )
     out = _run_python(script, tmp_path)
-    assert out.split() == ["20000", "0", "False", str(sum(i % 7 + 0.5 for i in range(2333)))]
+    assert out.split() == ["60000", "0", "False", str(sum(i % 7 + 0.5 for i in range(2333)))]
 
 
 def test_missing_numba_falls_back_to_the_numpy_path(monkeypatch, caplog):
