@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,17 +122,26 @@ def list_capture_files(
         (p for p in root.rglob("*.jsonl") if p.is_file()),
         key=lambda p: p.relative_to(root).as_posix(),
     )
+    return [p for p in files if in_window(p.parent.as_posix(), start_time, end_time)]
+
+
+def in_window(
+    folder: str, start_time: str | datetime | None, end_time: str | datetime | None
+) -> bool:
+    """Whether a capture file in ``folder`` (a path or key prefix) belongs to the window.
+
+    Files in ``yyyy/mm/dd/HH`` folders are kept when that hour overlaps
+    ``[start_time, end_time)``; files outside such folders are always kept.
+    """
     start, end = parse_time(start_time, "start_time"), parse_time(end_time, "end_time")
     if start is None and end is None:
-        return files
-    kept = []
-    for path in files:
-        hour = parse_hour_folder(path.parent.as_posix())
-        after = hour is not None and end is not None and hour >= end
-        before = hour is not None and start is not None and hour + timedelta(hours=1) <= start
-        if not (after or before):
-            kept.append(path)
-    return kept
+        return True
+    hour = parse_hour_folder(folder)
+    if hour is None:
+        return True
+    after = end is not None and hour >= end
+    before = start is not None and hour + timedelta(hours=1) <= start
+    return not (after or before)
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,9 +314,10 @@ class _Reader:
     row of the window fixes the column count.
     """
 
-    def __init__(self, files, names, parts, chunk_rows, block_size, workers=1):
+    def __init__(self, files, names, parts, chunk_rows, block_size, workers=1, loader=None):
         self.files = files
         self.workers = workers
+        self.loader = loader
         self.names = names
         self.parts = parts
         self.chunk_rows = chunk_rows
@@ -317,8 +327,11 @@ class _Reader:
         self._queued = 0
 
     def __iter__(self) -> Iterator[pa.Table]:
-        if self.workers > 1 and len(self.files) > 1:
-            loaded = parallel.ordered_map(self._load, self.files, self.workers - 1)
+        if self.loader is not None or (self.workers > 1 and len(self.files) > 1):
+            if self.loader is not None:
+                loaded = self.loader(self.files)
+            else:
+                loaded = parallel.ordered_map(self._load, self.files, self.workers - 1)
             for path, batches, error in loaded:
                 if batches is None:  # too large to hold whole: streamed here, in order
                     yield from self._file(path)
@@ -341,13 +354,7 @@ class _Reader:
 
     # ---- per file
     def _open(self, path: Path):
-        return pajson.open_json(
-            path,
-            read_options=pajson.ReadOptions(block_size=self.block_size, use_threads=False),
-            parse_options=pajson.ParseOptions(
-                explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
-            ),
-        )
+        return open_capture_json(path, self.block_size)
 
     def _load(self, path: Path) -> tuple[Path, list[pa.RecordBatch] | None, Exception | None]:
         """Parse a whole file (in a worker thread): ``(path, batches, error)``.
@@ -361,14 +368,8 @@ class _Reader:
                 return path, None, None
         except OSError:
             return path, None, None  # let the streaming path report it
-        batches: list[pa.RecordBatch] = []
-        try:
-            with self._open(path) as reader:
-                for batch in reader:
-                    batches.append(batch)
-        except pa.ArrowInvalid as exc:
-            return path, batches, (exc if _has_content(path) else None)
-        return path, batches, None
+        batches, error = parse_capture_file(path, self.block_size)
+        return path, batches, error
 
     def _file(self, path: Path) -> Iterator[pa.Table]:
         try:
@@ -533,6 +534,53 @@ class _Reader:
         raise AnalyzerError(f"Malformed capture file {path}: {exc}") from None
 
 
+def open_capture_json(source, block_size: int = BLOCK_SIZE):
+    """pyarrow's streaming JSON reader over capture lines, reading only the analyzer's fields.
+
+    Args:
+        source: a local path or a pyarrow input stream (e.g. ``pa.BufferReader(data)``).
+        block_size: bytes parsed at a time.
+    """
+    return pajson.open_json(
+        source,
+        read_options=pajson.ReadOptions(block_size=block_size, use_threads=False),
+        parse_options=pajson.ParseOptions(
+            explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
+        ),
+    )
+
+
+def parse_capture_file(
+    source: Path | bytes, block_size: int = BLOCK_SIZE
+) -> tuple[list[pa.RecordBatch], Exception | None]:
+    """Parse a whole capture file: ``(batches, error)``; the order-free part of a window.
+
+    This is the map step of the parallel and distributed readers (``workers``, and
+    :mod:`mmutils.scaleout` on Dask): it reads no state, so any thread or machine can run it.
+    The batches hold the records' ``captureData`` up to the first malformed block; ``error``
+    is pyarrow's error there (None when the file parsed, or holds nothing but blank lines).
+    The reader that consumes the result, in file order, turns an error into the message
+    naming file and line.
+
+    Args:
+        source: a local path, or the file's bytes.
+        block_size: bytes parsed at a time.
+    """
+    stream = pa.BufferReader(source) if isinstance(source, bytes | bytearray) else source
+    batches: list[pa.RecordBatch] = []
+    try:
+        with open_capture_json(stream, block_size) as reader:
+            for batch in reader:
+                batches.append(batch)
+    except pa.ArrowInvalid as exc:
+        if isinstance(source, bytes | bytearray):
+            blank = not any(line.strip() for line in bytes(source).splitlines())
+        else:
+            blank = not _has_content(Path(source))
+        return batches, (None if blank else exc)
+    return batches, None
+
+
 def _has_content(path: Path) -> bool:
     with open(path, "rb") as fh:
         return any(line.strip() for line in fh)
@@ -568,6 +616,8 @@ def read_capture(
     chunk_rows: int = CHUNK_ROWS,
     block_size: int = BLOCK_SIZE,
     workers: int = 1,
+    loader: Callable[[list], Iterable[tuple[Path, list[pa.RecordBatch], Exception | None]]]
+    | None = None,
 ) -> CaptureDataset:
     """Read a capture window as chunks of string columns.
 
@@ -582,6 +632,11 @@ def read_capture(
         block_size: bytes of JSONL parsed at a time.
         workers: threads in use; with more than one, files are parsed ahead in
             ``workers - 1`` threads and the chunks are the same, in the same order.
+        loader: parses the files elsewhere (e.g. on a Dask cluster, see
+            :mod:`mmutils.scaleout`): called with the file list, it yields
+            ``(path, batches, error)`` per file, in order, as :func:`parse_capture_file`
+            returns them; ``path`` must be a local copy when ``error`` is set (the error is
+            located by re-reading it). ``source`` is then a list, kept as given.
 
     Returns:
         A :class:`CaptureDataset`. Its ``names`` are known once the first row was read, so this
@@ -593,10 +648,12 @@ def read_capture(
     """
     if isinstance(source, str | Path):
         files = list_capture_files(source, start_time, end_time)
+    elif loader is not None:
+        files = list(source)
     else:
         files = [Path(p) for p in source]
     parts = capture_parts(capture_index_names, output_columns_position)
-    reader = _Reader(files, names, parts, chunk_rows, block_size, workers)
+    reader = _Reader(files, names, parts, chunk_rows, block_size, workers, loader)
     it = iter(reader)
     first = next(it, None)
     if first is None:

@@ -202,6 +202,7 @@ def open_dataset(
     end_time=None,
     preprocessor: scripts.RecordPreprocessor | None = None,
     workers: int = 1,
+    capture_loader=None,
 ) -> _Dataset:
     """Open ``data`` as chunks of string columns, named for the baseline where it has no header.
 
@@ -227,6 +228,7 @@ def open_dataset(
             start_time=start_time,
             end_time=end_time,
             workers=workers,
+            loader=capture_loader,
         )
         return _Dataset(ds.names, ds.chunks)
     path = Path(data)
@@ -432,6 +434,7 @@ def run_monitoring(
     schedule_name: str | None = None,
     metric_time: str | datetime | None = None,
     workers: int | None = None,
+    capture_loader=None,
 ) -> MonitoringResult:
     """Analyse a window of data against a baseline, like a scheduled monitoring execution.
 
@@ -455,6 +458,9 @@ def run_monitoring(
         workers: threads to use (default: the usable cores, at most 4, or
             ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, which takes
             the chunks in order: the outputs are byte-identical for any count.
+        capture_loader: parses capture files elsewhere (a Dask cluster:
+            :func:`mmutils.scaleout.run_monitoring_on_dask`); ``data`` is then the list of
+            files, see :func:`~mmutils.analyzer.capture_reader.read_capture`.
 
     Returns:
         A :class:`MonitoringResult`.
@@ -486,6 +492,7 @@ def run_monitoring(
         end_time=end_time,
         preprocessor=preprocessor,
         workers=workers,
+        capture_loader=capture_loader,
     )
     names = list(dataset.names)
     chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
