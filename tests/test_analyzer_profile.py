@@ -349,7 +349,7 @@ def test_small_jobs_never_import_numba(tmp_path):
         "      doc['features'][1]['numerical_statistics']['sum'])\n"
     )
     out = _run_python(script, tmp_path)
-    assert out.split() == ["20000", "0", "False", str(sum(i % 7 + 0.5 for i in range(2333)))]
+    assert out.split() == ["60000", "0", "False", str(sum(i % 7 + 0.5 for i in range(2333)))]
 
 
 def test_missing_numba_falls_back_to_the_numpy_path(monkeypatch, caplog):
@@ -381,16 +381,16 @@ def test_unwritable_numba_cache_dir_still_profiles(tmp_path, where):
     script = (
         "import pyarrow as pa\n"
         "from mmutils.analyzer.profile import Profiler\n"
-        "col = [str(i % 10) + '.' + str(i % 3) for i in range(30000)]\n"
+        "col = [str(i % 10) + '.' + str(i % 3) for i in range(70000)]\n"
         "p = Profiler(['a'])\n"
         "p.update(pa.table({'a': col}))\n"
         "s = p.result()['features'][0]['numerical_statistics']\n"
         "print(p.compiled_rows, s['sum'].hex(), s['std_dev'].hex())\n"
     )
     out = _run_python(script, tmp_path, NUMBA_CACHE_DIR=str(cache))
-    values = [float(f"{i % 10}.{i % 3}") for i in range(30000)]
+    values = [float(f"{i % 10}.{i % 3}") for i in range(70000)]
     total, _, std = spark_moments(values)
-    assert out.split() == ["30000", total.hex(), std.hex()]
+    assert out.split() == ["70000", total.hex(), std.hex()]
 
 
 def test_compile_without_cache_when_no_cache_location_works():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import io
 import os
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from mmutils.analyzer import jsonfmt, readers
+from mmutils.analyzer import jsonfmt, parallel, readers
 from mmutils.analyzer.constraints import suggest_constraints
 from mmutils.analyzer.errors import NoDataError
 from mmutils.analyzer.profile import Profiler
@@ -183,6 +184,7 @@ def suggest_baseline(
     output_dir: PathLike | None = None,
     categorical_drift_method: str | None = None,
     monitoring_config_override: Mapping | None = None,
+    workers: int | None = None,
 ) -> BaselineResult:
     """Profile a dataset and suggest constraints, like a Model Monitor baselining job.
 
@@ -196,6 +198,9 @@ def suggest_baseline(
         output_dir: when given, ``statistics.json`` and ``constraints.json`` are written there.
         categorical_drift_method: ``"LInfinity"``/``"ChiSquared"`` for the newer image's keys.
         monitoring_config_override: deep-merged over the suggested ``monitoring_config``.
+        workers: threads to use (default: the usable cores, at most 4, or
+            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, which takes
+            the chunks in order: the documents are byte-identical for any count.
 
     Returns:
         A :class:`BaselineResult` holding both documents.
@@ -204,14 +209,20 @@ def suggest_baseline(
         NoDataError: the dataset has no records.
         AnalyzerError: the dataset cannot be read (the message names file and line).
     """
+    workers = parallel.workers_for(parallel.check_workers(workers), path_or_dataframe)
     if _is_dataframe(path_or_dataframe):
         if len(path_or_dataframe) == 0:
             raise NoDataError("Job inputs had no data (the DataFrame is empty)")
         names, chunks = dataframe_chunks(path_or_dataframe)
     else:
         names, chunks = readers.read_dataset(
-            path_or_dataframe, dict(dataset_format) if dataset_format else None, header=header
+            path_or_dataframe,
+            dict(dataset_format) if dataset_format else None,
+            header=header,
+            workers=workers,
         )
+    if workers > 1:
+        chunks = parallel.prefetch(chunks)
     profiler = Profiler(names)
     for chunk in chunks:
         profiler.update(chunk)
@@ -230,8 +241,10 @@ def suggest_baseline(
 
 
 def _is_dataframe(obj: object) -> bool:
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        return False
-    return isinstance(obj, pd.DataFrame)
+    """Whether ``obj`` is a pandas DataFrame (or subclass), without importing pandas.
+
+    A DataFrame can only exist once pandas was imported, so when pandas is not in
+    ``sys.modules`` the answer is no, without paying pandas' ~0.3 s import to find out.
+    """
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(obj, pd.DataFrame)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
+from mmutils.analyzer import parallel
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.formats import capture_record
@@ -41,6 +42,9 @@ from mmutils.formats.capture_record import INPUT, OUTPUT, SHADOW
 CHUNK_ROWS = 65_536
 #: bytes of JSONL pyarrow parses at a time
 BLOCK_SIZE = 8 << 20
+#: with several workers, files up to this size are parsed whole, ahead, in worker threads
+#: (larger ones are streamed block by block in order, to keep memory bounded)
+PARALLEL_FILE_BYTES = 64 << 20
 
 _EVENT = pa.struct(
     [
@@ -118,17 +122,26 @@ def list_capture_files(
         (p for p in root.rglob("*.jsonl") if p.is_file()),
         key=lambda p: p.relative_to(root).as_posix(),
     )
+    return [p for p in files if in_window(p.parent.as_posix(), start_time, end_time)]
+
+
+def in_window(
+    folder: str, start_time: str | datetime | None, end_time: str | datetime | None
+) -> bool:
+    """Whether a capture file in ``folder`` (a path or key prefix) belongs to the window.
+
+    Files in ``yyyy/mm/dd/HH`` folders are kept when that hour overlaps
+    ``[start_time, end_time)``; files outside such folders are always kept.
+    """
     start, end = parse_time(start_time, "start_time"), parse_time(end_time, "end_time")
     if start is None and end is None:
-        return files
-    kept = []
-    for path in files:
-        hour = parse_hour_folder(path.parent.as_posix())
-        after = hour is not None and end is not None and hour >= end
-        before = hour is not None and start is not None and hour + timedelta(hours=1) <= start
-        if not (after or before):
-            kept.append(path)
-    return kept
+        return True
+    hour = parse_hour_folder(folder)
+    if hour is None:
+        return True
+    after = end is not None and hour >= end
+    before = start is not None and hour + timedelta(hours=1) <= start
+    return not (after or before)
 
 
 # --------------------------------------------------------------------------------------------
@@ -301,8 +314,10 @@ class _Reader:
     row of the window fixes the column count.
     """
 
-    def __init__(self, files, names, parts, chunk_rows, block_size):
+    def __init__(self, files, names, parts, chunk_rows, block_size, workers=1, loader=None):
         self.files = files
+        self.workers = workers
+        self.loader = loader
         self.names = names
         self.parts = parts
         self.chunk_rows = chunk_rows
@@ -312,8 +327,24 @@ class _Reader:
         self._queued = 0
 
     def __iter__(self) -> Iterator[pa.Table]:
-        for path in self.files:
-            yield from self._file(path)
+        if self.loader is not None or (self.workers > 1 and len(self.files) > 1):
+            if self.loader is not None:
+                loaded = self.loader(self.files)
+            else:
+                loaded = parallel.ordered_map(self._load, self.files, self.workers - 1)
+            for path, batches, error in loaded:
+                if batches is None:  # too large to hold whole: streamed here, in order
+                    yield from self._file(path)
+                    continue
+                for batch in batches:
+                    self._batch(path, batch)
+                    while self._queued >= self.chunk_rows:
+                        yield self._take(self.chunk_rows)
+                if error is not None:
+                    self._locate(path, error)
+        else:
+            for path in self.files:
+                yield from self._file(path)
         while self._queue:
             yield self._take(self._queued)
 
@@ -322,15 +353,27 @@ class _Reader:
         return _column_names(self.ncols or 0, self.names)
 
     # ---- per file
+    def _open(self, path: Path):
+        return open_capture_json(path, self.block_size)
+
+    def _load(self, path: Path) -> tuple[Path, list[pa.RecordBatch] | None, Exception | None]:
+        """Parse a whole file (in a worker thread): ``(path, batches, error)``.
+
+        Nothing here touches the reader's state; the batches are queued, and an error is
+        located, by the consumer in file order, exactly where a single worker would. Files
+        larger than :data:`PARALLEL_FILE_BYTES` give ``batches=None`` (streamed in order).
+        """
+        try:
+            if path.stat().st_size > PARALLEL_FILE_BYTES:
+                return path, None, None
+        except OSError:
+            return path, None, None  # let the streaming path report it
+        batches, error = parse_capture_file(path, self.block_size)
+        return path, batches, error
+
     def _file(self, path: Path) -> Iterator[pa.Table]:
         try:
-            reader = pajson.open_json(
-                path,
-                read_options=pajson.ReadOptions(block_size=self.block_size, use_threads=False),
-                parse_options=pajson.ParseOptions(
-                    explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
-                ),
-            )
+            reader = self._open(path)
             for batch in reader:
                 self._batch(path, batch)
                 while self._queued >= self.chunk_rows:
@@ -427,7 +470,7 @@ class _Reader:
         try:
             table = pacsv.read_csv(
                 pa.BufferReader(text[0].as_buffer()),
-                read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                read_options=pacsv.ReadOptions(column_names=names, use_threads=self.workers > 1),
                 parse_options=pacsv.ParseOptions(newlines_in_values=False),
                 convert_options=pacsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
@@ -491,6 +534,53 @@ class _Reader:
         raise AnalyzerError(f"Malformed capture file {path}: {exc}") from None
 
 
+def open_capture_json(source, block_size: int = BLOCK_SIZE):
+    """pyarrow's streaming JSON reader over capture lines, reading only the analyzer's fields.
+
+    Args:
+        source: a local path or a pyarrow input stream (e.g. ``pa.BufferReader(data)``).
+        block_size: bytes parsed at a time.
+    """
+    return pajson.open_json(
+        source,
+        read_options=pajson.ReadOptions(block_size=block_size, use_threads=False),
+        parse_options=pajson.ParseOptions(
+            explicit_schema=_SCHEMA, unexpected_field_behavior="ignore"
+        ),
+    )
+
+
+def parse_capture_file(
+    source: Path | bytes, block_size: int = BLOCK_SIZE
+) -> tuple[list[pa.RecordBatch], Exception | None]:
+    """Parse a whole capture file: ``(batches, error)``; the order-free part of a window.
+
+    This is the map step of the parallel and distributed readers (``workers``, and
+    :mod:`mmutils.scaleout` on Dask): it reads no state, so any thread or machine can run it.
+    The batches hold the records' ``captureData`` up to the first malformed block; ``error``
+    is pyarrow's error there (None when the file parsed, or holds nothing but blank lines).
+    The reader that consumes the result, in file order, turns an error into the message
+    naming file and line.
+
+    Args:
+        source: a local path, or the file's bytes.
+        block_size: bytes parsed at a time.
+    """
+    stream = pa.BufferReader(source) if isinstance(source, bytes | bytearray) else source
+    batches: list[pa.RecordBatch] = []
+    try:
+        with open_capture_json(stream, block_size) as reader:
+            for batch in reader:
+                batches.append(batch)
+    except pa.ArrowInvalid as exc:
+        if isinstance(source, bytes | bytearray):
+            blank = not any(line.strip() for line in bytes(source).splitlines())
+        else:
+            blank = not _has_content(Path(source))
+        return batches, (None if blank else exc)
+    return batches, None
+
+
 def _has_content(path: Path) -> bool:
     with open(path, "rb") as fh:
         return any(line.strip() for line in fh)
@@ -525,6 +615,9 @@ def read_capture(
     end_time: str | datetime | None = None,
     chunk_rows: int = CHUNK_ROWS,
     block_size: int = BLOCK_SIZE,
+    workers: int = 1,
+    loader: Callable[[list], Iterable[tuple[Path, list[pa.RecordBatch], Exception | None]]]
+    | None = None,
 ) -> CaptureDataset:
     """Read a capture window as chunks of string columns.
 
@@ -537,6 +630,13 @@ def read_capture(
         end_time: analysis window end.
         chunk_rows: rows per chunk.
         block_size: bytes of JSONL parsed at a time.
+        workers: threads in use; with more than one, files are parsed ahead in
+            ``workers - 1`` threads and the chunks are the same, in the same order.
+        loader: parses the files elsewhere (e.g. on a Dask cluster, see
+            :mod:`mmutils.scaleout`): called with the file list, it yields
+            ``(path, batches, error)`` per file, in order, as :func:`parse_capture_file`
+            returns them; ``path`` must be a local copy when ``error`` is set (the error is
+            located by re-reading it). ``source`` is then a list, kept as given.
 
     Returns:
         A :class:`CaptureDataset`. Its ``names`` are known once the first row was read, so this
@@ -548,10 +648,12 @@ def read_capture(
     """
     if isinstance(source, str | Path):
         files = list_capture_files(source, start_time, end_time)
+    elif loader is not None:
+        files = list(source)
     else:
         files = [Path(p) for p in source]
     parts = capture_parts(capture_index_names, output_columns_position)
-    reader = _Reader(files, names, parts, chunk_rows, block_size)
+    reader = _Reader(files, names, parts, chunk_rows, block_size, workers, loader)
     it = iter(reader)
     first = next(it, None)
     if first is None:

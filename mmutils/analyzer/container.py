@@ -442,6 +442,9 @@ def max_runtime(env: Mapping[str, str], paths: JobPaths) -> float | None:
 
 
 def _isolated_run(_payload) -> int:
+    from mmutils.analyzer.startup import skip_pandas_probe
+
+    skip_pandas_probe()  # a dedicated process: ~0.3 s of pandas import saved per run
     return run(os.environ)
 
 

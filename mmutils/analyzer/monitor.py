@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmutils.analyzer import capture_reader, checks, metrics, readers, scripts
+from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers, scripts
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
 from mmutils.analyzer.profile import Profiler
@@ -201,11 +201,14 @@ def open_dataset(
     start_time=None,
     end_time=None,
     preprocessor: scripts.RecordPreprocessor | None = None,
+    workers: int = 1,
+    capture_loader=None,
 ) -> _Dataset:
     """Open ``data`` as chunks of string columns, named for the baseline where it has no header.
 
     Rows without a header (capture, header-less CSV, pre-processor output) are matched to
-    ``baseline_names`` by position; extra columns are named ``_c{i}``.
+    ``baseline_names`` by position; extra columns are named ``_c{i}``. ``workers`` threads
+    may parse ahead; the chunks are the same, in the same order, for any count.
     """
     if kind == "table":
         return _table_dataset(data)
@@ -224,12 +227,14 @@ def open_dataset(
             output_columns_position=options.get("output_columns_position", "START"),
             start_time=start_time,
             end_time=end_time,
+            workers=workers,
+            loader=capture_loader,
         )
         return _Dataset(ds.names, ds.chunks)
     path = Path(data)
     if kind == "csv":
         header = _truthy(options.get("header", False))
-        names, chunks = readers.read_csv(path, header=header)
+        names, chunks = readers.read_csv(path, header=header, workers=workers)
     else:
         names, chunks = readers.read_json_lines(path)
         header = True
@@ -428,6 +433,8 @@ def run_monitoring(
     endpoint_name: str | None = None,
     schedule_name: str | None = None,
     metric_time: str | datetime | None = None,
+    workers: int | None = None,
+    capture_loader=None,
 ) -> MonitoringResult:
     """Analyse a window of data against a baseline, like a scheduled monitoring execution.
 
@@ -448,6 +455,12 @@ def run_monitoring(
         endpoint_name: metric dimension ``Endpoint``.
         schedule_name: metric dimension ``MonitoringSchedule``.
         metric_time: the metrics' timestamp (default ``end_time``).
+        workers: threads to use (default: the usable cores, at most 4, or
+            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, which takes
+            the chunks in order: the outputs are byte-identical for any count.
+        capture_loader: parses capture files elsewhere (a Dask cluster:
+            :func:`mmutils.scaleout.run_monitoring_on_dask`); ``data`` is then the list of
+            files, see :func:`~mmutils.analyzer.capture_reader.read_capture`.
 
     Returns:
         A :class:`MonitoringResult`.
@@ -457,6 +470,7 @@ def run_monitoring(
         AnalyzerError: unreadable inputs, with the file / line / feature named.
     """
     publish = enabled_flag(publish_cloudwatch_metrics, "publish_cloudwatch_metrics")
+    workers = parallel.workers_for(parallel.check_workers(workers), data)
     check_window(start_time, end_time)
     constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:
@@ -477,12 +491,15 @@ def run_monitoring(
         start_time=start_time,
         end_time=end_time,
         preprocessor=preprocessor,
+        workers=workers,
+        capture_loader=capture_loader,
     )
     names = list(dataset.names)
+    chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
     domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
     in_domain = dict.fromkeys(domains, 0)
     profiler = Profiler(names)
-    for chunk in dataset.chunks:
+    for chunk in chunks:
         profiler.update(chunk)
         for name, values in domains.items():
             in_domain[name] += int(

@@ -228,8 +228,14 @@ def _first_bad_utf8_line(path: Path) -> int | None:
     return None
 
 
-def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> Chunks:
-    """Chunks of one CSV file; the block grows (re-reading the file) when a row does not fit."""
+def _csv_file_chunks(
+    path: Path, width: int, header: bool, block_size: int, threads: bool = False
+) -> Chunks:
+    """Chunks of one CSV file; the block grows (re-reading the file) when a row does not fit.
+
+    A bad row met by the threaded reader (which does not number rows) re-reads the file on one
+    thread from the rows already yielded, so the error names the line as without threads.
+    """
     first = _first_record(path)
     if first is None:
         return
@@ -239,7 +245,7 @@ def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> C
     while True:
         try:
             read = [0]
-            for table in _csv_blocks(path, width, skip, block_size, read):
+            for table in _csv_blocks(path, width, skip, block_size, read, threads):
                 if done >= table.num_rows:
                     done -= table.num_rows
                     continue
@@ -247,6 +253,8 @@ def _csv_file_chunks(path: Path, width: int, header: bool, block_size: int) -> C
                     table, done = table.slice(done), 0
                 yield table
             return
+        except _NeedsLineNumbers:
+            done, threads = read[0], False  # same blocks, one thread: rows carry line numbers
         except _BlockTooSmall:
             if block_size >= limit:
                 raise line_too_long(path, block_size) from None
@@ -258,12 +266,25 @@ class _BlockTooSmall(Exception):
     """A row did not fit in one block."""
 
 
-def _csv_blocks(path: Path, width: int, skip: int, block_size: int, read: list[int]) -> Chunks:
-    """One pass over a CSV file with one block size; ``read[0]`` counts the rows yielded."""
+class _NeedsLineNumbers(Exception):
+    """A bad row was met by the threaded reader, which does not number rows."""
+
+
+def _csv_blocks(
+    path: Path, width: int, skip: int, block_size: int, read: list[int], threads: bool = False
+) -> Chunks:
+    """One pass over a CSV file with one block size; ``read[0]`` counts the rows yielded.
+
+    ``threads`` lets pyarrow parse blocks ahead on its thread pool; the batches (and so the
+    chunks) are the same either way, only sooner.
+    """
     internal = [f"c{i}" for i in range(width)]
     bad_rows: list[str] = []
 
     def on_invalid(row) -> str:
+        if row.number is None:
+            bad_rows.append(None)
+            return "error"
         bad_rows.append(
             f"{path}, line {row.number}: expected {row.expected_columns} fields, "
             f"got {row.actual_columns}: {row.text[:200]!r}"
@@ -277,7 +298,7 @@ def _csv_blocks(path: Path, width: int, skip: int, block_size: int, read: list[i
         with pcsv.open_csv(
             arrow_input(path),
             read_options=pcsv.ReadOptions(
-                column_names=internal, skip_rows=skip, block_size=block_size, use_threads=False
+                column_names=internal, skip_rows=skip, block_size=block_size, use_threads=threads
             ),
             parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
             convert_options=pcsv.ConvertOptions(
@@ -292,6 +313,8 @@ def _csv_blocks(path: Path, width: int, skip: int, block_size: int, read: list[i
                     read[0] += batch.num_rows
                     yield pa.Table.from_batches([batch])
     except (pa.ArrowInvalid, OSError) as exc:
+        if bad_rows and bad_rows[0] is None:
+            raise _NeedsLineNumbers() from exc
         if bad_rows:
             raise AnalyzerError(bad_rows[0]) from exc
         if is_block_too_small(exc):
@@ -305,7 +328,11 @@ def _csv_blocks(path: Path, width: int, skip: int, block_size: int, read: list[i
 
 
 def read_csv(
-    paths: PathLike | Sequence[PathLike], header: bool, *, block_size: int = BLOCK_SIZE
+    paths: PathLike | Sequence[PathLike],
+    header: bool,
+    *,
+    block_size: int = BLOCK_SIZE,
+    workers: int = 1,
 ) -> tuple[list[str], Chunks]:
     """Open a CSV dataset.
 
@@ -313,6 +340,7 @@ def read_csv(
         paths: a file, a folder or a list of them.
         header: whether every file starts with a header line.
         block_size: bytes read per chunk.
+        workers: with more than one, pyarrow parses blocks ahead on its threads (same chunks).
 
     Returns:
         ``(names, chunks)``; ``chunks`` yields ``pa.Table`` s of string columns named ``names``.
@@ -331,7 +359,7 @@ def read_csv(
     def chunks() -> Chunks:
         rows = 0
         for path in files:
-            for table in _csv_file_chunks(path, len(names), header, block_size):
+            for table in _csv_file_chunks(path, len(names), header, block_size, workers > 1):
                 rows += table.num_rows
                 yield table.rename_columns(names)
         if rows == 0:
@@ -430,6 +458,7 @@ def read_dataset(
     dataset_format: dict | None = None,
     *,
     header: bool | None = None,
+    workers: int = 1,
 ) -> tuple[list[str], Chunks]:
     """Open a dataset described like the container's ``dataset_format`` environment value.
 
@@ -438,13 +467,14 @@ def read_dataset(
         dataset_format: ``{"csv": {"header": bool}}`` or ``{"json": {"lines": true}}``; None
             means CSV.
         header: CSV header flag when ``dataset_format`` does not say (default True).
+        workers: threads the CSV reader may use (the chunks do not depend on it).
     """
     fmt = dataset_format or {"csv": {}}
     if "csv" in fmt:
         flag = (fmt.get("csv") or {}).get("header")
         if flag is None:
             flag = True if header is None else header
-        return read_csv(paths, header=bool(flag))
+        return read_csv(paths, header=bool(flag), workers=workers)
     if "json" in fmt:
         if not (fmt.get("json") or {}).get("lines", False):
             raise AnalyzerError(

@@ -62,6 +62,7 @@ def register(subparsers) -> None:
         help="write the newer image's categorical drift settings",
     )
     _add_max_runtime(base)
+    _add_workers(base)
     base.set_defaults(func=_baseline)
 
     mon = sub.add_parser(
@@ -85,6 +86,7 @@ def register(subparsers) -> None:
         help=f"exit with {EXIT_VIOLATIONS} when there are violations",
     )
     _add_max_runtime(mon)
+    _add_workers(mon)
     mon.set_defaults(func=_monitor)
 
 
@@ -94,6 +96,27 @@ def _add_max_runtime(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help="stop the analysis after this many seconds (default: $MMLAB_MAX_RUNTIME, no limit)",
+    )
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid worker count {text!r}: expected an integer >= 1")
+    return value
+
+
+def _add_workers(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=None,
+        metavar="N",
+        help="threads to use (default: $MMLAB_ANALYZER_WORKERS, else the usable cores, at most "
+        "4); the outputs are byte-identical for any N",
     )
 
 
@@ -182,6 +205,7 @@ def _baseline_here(args: argparse.Namespace) -> int:
                 data,
                 dataset_format=fmt,
                 categorical_drift_method=args.categorical_drift_method,
+                workers=getattr(args, "workers", None),
             )
             write_documents(
                 local_out, {STATISTICS: result.statistics, CONSTRAINTS: result.constraints}
@@ -232,6 +256,7 @@ def _monitor_here(args: argparse.Namespace) -> int:
                 start_time=args.start_time,
                 end_time=args.end_time,
                 record_preprocessor_script=args.record_preprocessor_script,
+                workers=getattr(args, "workers", None),
             )
             files = s3stage.publish_output(args.out, local_out)
     except (AnalyzerError, OSError, ValueError) as err:

@@ -1,0 +1,48 @@
+"""Start-up costs of a dedicated analysis process.
+
+pyarrow asks, the first time a Python object is converted (``pa.array([...])``, a scalar
+argument to a compute function), whether that object is a pandas one, and to answer it
+imports pandas: about 0.3 s, as much as the whole analysis of an hourly window. The analyzer
+never hands pandas objects to pyarrow in a container run (its inputs are files), so the child
+process of the container entry point calls :func:`skip_pandas_probe` first.
+
+Only a dedicated process may do this: afterwards pyarrow's *implicit* pandas checks answer
+"no" for the rest of the process (``pa.array(series)`` would convert a Series as a plain
+sequence). Explicit conversions (``Table.to_pandas``, ``Table.from_pandas``) still import
+pandas and work, and ``import pandas`` itself is unaffected (a customer script may use it).
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["skip_pandas_probe"]
+
+
+def skip_pandas_probe() -> bool:
+    """Let pyarrow settle "no pandas" without importing it (see the module docstring).
+
+    Returns:
+        True once pyarrow's probe is settled without pandas in the process; False when pandas
+        is already imported (nothing to save).
+    """
+    if "pandas" in sys.modules:
+        return False
+    blocker = _NoPandas()
+    sys.meta_path.insert(0, blocker)  # ``import pandas`` fails at once, for the probe only
+    try:
+        import pyarrow as pa
+
+        pa.array([0])  # the first conversion runs the probe; it now finds no pandas
+    finally:
+        sys.meta_path.remove(blocker)
+    return "pandas" not in sys.modules
+
+
+class _NoPandas:
+    """A meta-path finder that makes ``import pandas`` raise ModuleNotFoundError."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"No module named {name!r} (skipped)", name=name)
+        return None
