@@ -86,6 +86,27 @@ TABLE: tuple[Entry, ...] = (
         "calls",
         "to reset moto after clearing the lab's state",
     ),
+    Entry(
+        "moto",
+        f"{_SM_RESPONSE}.call_action",
+        "patches",
+        "to validate every SageMaker request against the API model (lengths, patterns, enums)",
+    ),
+    Entry("moto", f"{_SM_RESPONSE}._get_action", "calls", "to name a request's operation"),
+    *(
+        Entry(
+            "moto",
+            f"{_SM_RESPONSE}.{action}",
+            "patches",
+            "to fill in the defaults the service answers (NetworkConfig, StoppingCondition) and "
+            "leave out what was never set",
+        )
+        for action in (
+            "describe_processing_job",
+            "describe_data_quality_job_definition",
+            "describe_endpoint_config",
+        )
+    ),
     # ------------------------------------------------------------------ processing jobs
     Entry(
         "moto",

@@ -24,6 +24,8 @@ from mmutils.emulator import patch_table
 #: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
     "mmutils.emulator.admin_routes",
+    "mmutils.emulator.validation",
+    "mmutils.emulator.service_defaults",
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
     "mmutils.emulator.monitoring.responses",

@@ -123,6 +123,10 @@ class Scheduler:
         hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
         if not hours:
             return self._fail(account, region, sch, scheduled, NO_DATA)
+        # as on the service: Pending (job being created) -> InProgress -> terminal
+        pending = monitoring.record_execution(
+            sch.name, self._summary(sch, scheduled, "Pending")
+        )
         request = build_execution(
             sch=sch,
             definition=definition,
@@ -155,6 +159,7 @@ class Scheduler:
                 monitoring_schedule_arn=sch.arn,
             )
         running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
+        running["CreationTime"] = pending["CreationTime"]
         record = monitoring.record_execution(sch.name, running)
         if job.processing_job_status == "InProgress":
             RUNTIME.run(account, region, name)
