@@ -4,7 +4,6 @@ tags on schedule ARNs and the SDK's DefaultModelMonitor.attach."""
 from __future__ import annotations
 
 import os
-
 import time
 
 import pytest
