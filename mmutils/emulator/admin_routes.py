@@ -1,6 +1,7 @@
 """The ``/moto-api/mmlab/*`` admin routes (JSON over HTTP on the emulator's own port).
 
-- ``GET  /moto-api/mmlab/health`` → ``{"service": "mmlab-emulator", "pid", "version", "moto"}``
+- ``GET  /moto-api/mmlab/health`` → ``{"service": "mmlab-emulator", "pid", "version", "moto",
+  "proxy": {"url", "ca_bundle"}}`` (``proxy``: see :mod:`mmutils.emulator.proxy`)
 - ``GET  /moto-api/mmlab/clock`` → ``{"now", "mode"}``
 - ``POST /moto-api/mmlab/clock`` ``{"set": ISO}`` | ``{"advance": seconds}`` |
   ``{"to_next_hour": true}`` | ``{"mode": "real"}`` → moves the clock, runs every monitoring
@@ -53,16 +54,19 @@ def _json_body(request: Any) -> dict:
 
 
 def health(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
-    """``GET /moto-api/mmlab/health``."""
-    return _reply(
-        200,
-        {
-            "service": SERVICE_NAME,
-            "pid": os.getpid(),
-            "version": __version__,
-            "moto": moto.__version__,
-        },
-    )
+    """``GET /moto-api/mmlab/health`` (with ``proxy``: the HTTPS proxy's URL and CA bundle)."""
+    from mmutils.emulator import proxy
+
+    doc = {
+        "service": SERVICE_NAME,
+        "pid": os.getpid(),
+        "version": __version__,
+        "moto": moto.__version__,
+    }
+    running = proxy.current()
+    if running is not None and running.url:
+        doc["proxy"] = {"url": running.url, "ca_bundle": running.ca_bundle}
+    return _reply(200, doc)
 
 
 def apply_clock_command(doc: dict) -> dict:

@@ -269,6 +269,23 @@ TABLE: tuple[Entry, ...] = (
         Entry("moto", f"moto.s3.models.S3Backend.{name}", "calls", "to read and write objects")
         for name in ("get_bucket", "get_object", "put_object")
     ),
+    # ------------------------------------------------------------------ identity, proxy
+    Entry(
+        "moto",
+        "moto.sts.models.STSBackend.get_caller_identity",
+        "patches",
+        "to answer the lab's dummy credentials as the assumed SageMakerRole",
+        ("access_key_id", "region"),
+    ),
+    Entry("moto", "moto.iam.models.iam_backends", "reads", "to find the lab's execution role"),
+    *(
+        Entry("moto", f"moto.iam.models.IAMBackend.{name}", "calls", "to create SageMakerRole")
+        for name in ("get_roles", "create_role")
+    ),
+    *(
+        Entry("moto", f"moto.moto_server.werkzeug_app.{name}", "calls", "to serve the HTTPS proxy")
+        for name in ("DomainDispatcherApplication", "create_backend_app")
+    ),
     # ------------------------------------------------------------------ CloudWatch, logs
     Entry("moto", "moto.cloudwatch.models.cloudwatch_backends", "reads", "to publish metrics"),
     Entry(

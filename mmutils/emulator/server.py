@@ -33,6 +33,8 @@ EXTENSIONS = (
     "mmutils.emulator.capture_writer",
     "mmutils.emulator.processing",
     "mmutils.emulator.monitoring.scheduler",
+    "mmutils.emulator.identity",
+    "mmutils.emulator.proxy",
 )
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -124,9 +124,7 @@ class Scheduler:
         if not hours:
             return self._fail(account, region, sch, scheduled, NO_DATA)
         # as on the service: Pending (job being created) -> InProgress -> terminal
-        pending = monitoring.record_execution(
-            sch.name, self._summary(sch, scheduled, "Pending")
-        )
+        pending = monitoring.record_execution(sch.name, self._summary(sch, scheduled, "Pending"))
         request = build_execution(
             sch=sch,
             definition=definition,
