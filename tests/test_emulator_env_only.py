@@ -118,6 +118,24 @@ def test_aws_script_runs_unchanged_on_the_environment_alone(emu, tmp_path):
     assert report["last_execution"] == "CompletedWithViolations"
     assert report["schedule_status"] == "Scheduled"
 
+    # the alert of the schedule follows the execution's outcome
+    sm = emu.client("sagemaker")
+    schedule = "demo-xgb-churn-schedule"
+    [alert] = sm.list_monitoring_alerts(MonitoringScheduleName=schedule)["MonitoringAlertSummaries"]
+    assert alert["MonitoringAlertName"] == "data-quality-alert"
+    assert alert["AlertStatus"] == "InAlert"
+    assert (alert["DatapointsToAlert"], alert["EvaluationPeriod"]) == (1, 1)
+    history = sm.list_monitoring_alert_history(MonitoringScheduleName=schedule)
+    assert [h["AlertStatus"] for h in history["MonitoringAlertHistory"]] == ["InAlert"]
+    sm.update_monitoring_alert(
+        MonitoringScheduleName=schedule,
+        MonitoringAlertName="data-quality-alert",
+        DatapointsToAlert=2,
+        EvaluationPeriod=3,
+    )
+    [alert] = sm.list_monitoring_alerts(MonitoringScheduleName=schedule)["MonitoringAlertSummaries"]
+    assert (alert["DatapointsToAlert"], alert["EvaluationPeriod"]) == (2, 3)
+
     connects = _connects(env)
     assert connects, "the audit hook recorded no connection"
     hosts = {eval(c)[0] for c in connects}  # noqa: S307 - our own repr() of an address tuple

@@ -232,6 +232,14 @@ TABLE: tuple[Entry, ...] = (
         )
     ),
     *(
+        Entry("moto", f"{_SM_RESPONSE}.{action}", "adds", "to serve the monitoring-alert API")
+        for action in (
+            "list_monitoring_alerts",
+            "list_monitoring_alert_history",
+            "update_monitoring_alert",
+        )
+    ),
+    *(
         Entry("moto", f"{_SM_RESPONSE}.{action}", "calls", "to tag monitoring schedules")
         for action in ("list_tags", "add_tags", "delete_tags")
     ),

@@ -29,6 +29,7 @@ EXTENSIONS = (
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
     "mmutils.emulator.monitoring.responses",
+    "mmutils.emulator.monitoring.alerts",
     "mmutils.emulator.hosting",
     "mmutils.emulator.capture_writer",
     "mmutils.emulator.processing",
