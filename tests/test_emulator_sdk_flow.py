@@ -204,6 +204,10 @@ def test_lab_flow_end_to_end(aws, test_data_dir, capsys, monkeypatch):
         enable_cloudwatch_metrics=True,
     )
     schedule = monitor.describe_schedule()
+    # as on the service: Pending for a moment after creation, then Scheduled
+    assert schedule["MonitoringScheduleStatus"] in ("Pending", "Scheduled")
+    monitor._wait_for_schedule_changes_to_apply()
+    schedule = monitor.describe_schedule()
     assert schedule["MonitoringScheduleStatus"] == "Scheduled"
     assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == (
         "cron(0 * ? * * *)"

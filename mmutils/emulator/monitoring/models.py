@@ -17,7 +17,6 @@ import datetime as dt
 import json
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +52,8 @@ EXECUTION_SORT_KEYS = {
     "ScheduledTime": "ScheduledTime",
     "Status": "MonitoringExecutionStatus",
 }
-#: real seconds a created or updated schedule stays ``Pending`` before it is ``Scheduled``
+#: emulated seconds a created or updated schedule stays ``Pending`` (at most: a second read
+#: sees it ``Scheduled``)
 PENDING_SECONDS = float(os.environ.get("MMLAB_SCHEDULE_PENDING_SECONDS", "0.5"))
 _RESOURCE_FROM_ARN = "moto.sagemaker.models.SageMakerModelBackend._get_resource_from_arn"
 
@@ -74,8 +74,8 @@ class Schedule:
     endpoint_name: str | None = None
     #: ``Pending`` (just created or updated) -> ``Scheduled``; ``Stopped``; ``Failed``
     status: str = "Pending"
-    #: real (monotonic) time at which a ``Pending`` schedule becomes ``Scheduled``
-    settles_at: float = 0.0
+    #: a Describe/List has answered ``Pending`` since the last change
+    pending_seen: bool = False
     failure_reason: str | None = None
     tags: list = field(default_factory=list)
     #: the scheduler's cursor: executions scheduled after this time are still to come
@@ -84,14 +84,26 @@ class Schedule:
     fired: bool = False
 
     def settle(self, force: bool = False) -> None:
-        """``Pending`` -> ``Scheduled`` once :data:`PENDING_SECONDS` have passed (or ``force``)."""
-        if self.status == "Pending" and (force or time.monotonic() >= self.settles_at):
+        """``Pending`` -> ``Scheduled`` when forced, or once the emulator clock has run
+        :data:`PENDING_SECONDS` past the change."""
+        if self.status != "Pending":
+            return
+        moved = (moto_now() - self.last_modified_time).total_seconds() >= PENDING_SECONDS
+        if force or moved:
             self.status = "Scheduled"
+
+    def read_status(self) -> str:
+        """The status a Describe/List answers: a change is seen ``Pending`` once, then applied
+        (deterministic on a frozen clock; on a running clock time applies it too)."""
+        self.settle(force=self.pending_seen)
+        if self.status == "Pending":
+            self.pending_seen = True
+        return self.status
 
     def make_pending(self) -> None:
         """Mark a created or updated schedule ``Pending`` (the service applies it in a moment)."""
         self.status = "Pending"
-        self.settles_at = time.monotonic() + PENDING_SECONDS
+        self.pending_seen = False
 
     @property
     def expression(self) -> str:
@@ -100,7 +112,7 @@ class Schedule:
 
     def summary(self) -> dict:
         """A ``MonitoringScheduleSummary``."""
-        self.settle()
+        self.read_status()
         doc = {
             "MonitoringScheduleName": self.name,
             "MonitoringScheduleArn": self.arn,
@@ -329,7 +341,7 @@ class MonitoringScheduleBackend:
         """DescribeMonitoringSchedule (with ``LastMonitoringExecutionSummary``)."""
         with _lock:
             sch = self.get_schedule(name)
-            sch.settle()
+            sch.read_status()
             config = copy.deepcopy(sch.config)
             if config.get("MonitoringJobDefinition"):
                 config["MonitoringJobDefinition"] = service_defaults.inline_definition(
@@ -539,8 +551,7 @@ def next_due(now: dt.datetime) -> tuple[dt.datetime, str, str, Schedule] | None:
             for sch in list(backend.schedules.values()):
                 # an emulated clock that moved past the pending time has seen the change applied
                 # (a one-time NOW schedule starts at once)
-                moved = (now - sch.last_modified_time).total_seconds() >= PENDING_SECONDS
-                sch.settle(force=moved or is_one_time(sch.expression))
+                sch.settle(force=is_one_time(sch.expression))
                 if sch.status != "Scheduled":
                     continue
                 if is_one_time(sch.expression):
