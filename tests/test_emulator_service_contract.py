@@ -407,3 +407,70 @@ def test_clock_modes_through_the_admin_route(emu):
     assert doc["mode"] == "flowing" and doc["now"] > "2026-01-05T09:00:00.050Z"
     assert admin.freeze_clock()["mode"] == "frozen"
     assert admin.clock()["now"] == admin.clock()["now"]
+
+
+def test_transform_job_runs_the_model_over_its_input(emu):
+    import numpy as np
+
+    booster, tarball = tiny_model(4)
+    s3 = emu.client("s3")
+    s3.put_object(Bucket="lab-bucket", Key="bt/model.tar.gz", Body=tarball)
+    rows = ["0.5,0.1,0.2,0.3", "-1.0,2.0,0.0,0.5", "0.0,0.0,0.0,0.0"]
+    s3.put_object(Bucket="lab-bucket", Key="bt/in/part-1.csv", Body="\n".join(rows) + "\n")
+    s3.put_object(Bucket="lab-bucket", Key="bt/in/part-2.csv", Body=rows[0] + "\n")
+    sm = emu.client("sagemaker")
+    sm.create_model(
+        ModelName="bt-model",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": XGB_IMAGE, "ModelDataUrl": "s3://lab-bucket/bt/model.tar.gz"},
+    )
+    sm.create_transform_job(
+        TransformJobName="bt-job",
+        ModelName="bt-model",
+        BatchStrategy="MultiRecord",
+        TransformInput={
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://lab-bucket/bt/in"}
+            },
+            "ContentType": "text/csv",
+            "SplitType": "Line",
+        },
+        TransformOutput={"S3OutputPath": "s3://lab-bucket/bt/out", "AssembleWith": "Line"},
+        TransformResources={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+        DataProcessing={"JoinSource": "Input"},
+    )
+    deadline = time.monotonic() + 60
+    while (desc := sm.describe_transform_job(TransformJobName="bt-job"))[
+        "TransformJobStatus"
+    ] == "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert desc["TransformJobStatus"] == "Completed", desc.get("FailureReason")
+    assert "FailureReason" not in desc
+    body = s3.get_object(Bucket="lab-bucket", Key="bt/out/part-1.csv.out")["Body"].read().decode()
+    lines = body.splitlines()
+    assert [line.rsplit(",", 1)[0] for line in lines] == rows
+    x = np.array([[float(v) for v in r.split(",")] for r in rows])
+    want = booster.inplace_predict(x)
+    assert [float(line.rsplit(",", 1)[1]) for line in lines] == pytest.approx(
+        [float(v) for v in want], rel=1e-5
+    )
+    assert s3.get_object(Bucket="lab-bucket", Key="bt/out/part-2.csv.out")["Body"].read()
+
+    sm.create_transform_job(
+        TransformJobName="bt-missing",
+        ModelName="bt-model",
+        TransformInput={
+            "DataSource": {
+                "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://lab-bucket/nothing"}
+            }
+        },
+        TransformOutput={"S3OutputPath": "s3://lab-bucket/bt/out2"},
+        TransformResources={"InstanceType": "ml.m5.xlarge", "InstanceCount": 1},
+    )
+    deadline = time.monotonic() + 30
+    while (desc := sm.describe_transform_job(TransformJobName="bt-missing"))[
+        "TransformJobStatus"
+    ] == "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert desc["TransformJobStatus"] == "Failed"
+    assert desc["FailureReason"] == 'No S3 objects found under S3 URL "s3://lab-bucket/nothing"'

@@ -105,6 +105,7 @@ TABLE: tuple[Entry, ...] = (
             "describe_processing_job",
             "describe_data_quality_job_definition",
             "describe_endpoint_config",
+            "describe_transform_job",
         )
     ),
     # ------------------------------------------------------------------ processing jobs
@@ -276,6 +277,20 @@ TABLE: tuple[Entry, ...] = (
     *(
         Entry("moto", f"moto.s3.models.S3Backend.{name}", "calls", "to read and write objects")
         for name in ("get_bucket", "get_object", "put_object")
+    ),
+    # ------------------------------------------------------------------ batch transform
+    Entry(
+        "moto",
+        f"{_SM_RESPONSE}.create_transform_job",
+        "patches",
+        "to run the transform job over its S3 input and write its output",
+    ),
+    Entry(
+        "moto",
+        f"{_SM_BACKEND}.transform_jobs",
+        "reads",
+        "to find transform jobs",
+        instance=True,
     ),
     # ------------------------------------------------------------------ identity, proxy
     Entry(

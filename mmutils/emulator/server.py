@@ -33,6 +33,7 @@ EXTENSIONS = (
     "mmutils.emulator.hosting",
     "mmutils.emulator.capture_writer",
     "mmutils.emulator.processing",
+    "mmutils.emulator.transform",
     "mmutils.emulator.monitoring.scheduler",
     "mmutils.emulator.identity",
     "mmutils.emulator.proxy",

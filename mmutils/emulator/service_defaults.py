@@ -107,6 +107,23 @@ def endpoint_config(doc: dict) -> dict:
     return out
 
 
+def transform_job(doc: dict) -> dict:
+    """A DescribeTransformJob answer without the empty members moto keeps (FailureReason, …)."""
+    out = copy.deepcopy(doc)
+    _drop_empty(
+        out,
+        "FailureReason",
+        "LabelingJobArn",
+        "AutoMLJobArn",
+        "DataCaptureConfig",
+        "Environment",
+        "ModelClientConfig",
+        "DataProcessing",
+        "ExperimentConfig",
+    )
+    return out
+
+
 def _wrapping(transform):
     def wrap(original):
         def action(self: SageMakerResponse):
@@ -125,6 +142,7 @@ WRAPPED = {
     "describe_processing_job": processing_job,
     "describe_data_quality_job_definition": job_definition,
     "describe_endpoint_config": endpoint_config,
+    "describe_transform_job": transform_job,
 }
 
 
