@@ -15,9 +15,12 @@ Here the job starts ``InProgress`` and a worker thread does what the service doc
 - ``DataProcessing.JoinSource: Input`` (CSV) puts each input record before its answer, as the
   service joins them.
 
+With ``DataCaptureConfig.DestinationS3Uri`` the job records what it read and wrote as manifest
+files (:func:`write_batch_capture`), which ``BatchTransformInput`` monitoring executions read.
+
 The job ends ``Completed``, or ``Failed`` with the model's error as ``FailureReason``.
-Not emulated: batch data capture (``DataCaptureConfig``) and ``InputFilter``/``OutputFilter``
-other than ``$`` (the job fails naming them), manifest files, RecordIO/TFRecord splitting.
+Not emulated: ``InputFilter``/``OutputFilter`` other than ``$`` (the job fails naming them),
+manifest-file inputs, RecordIO/TFRecord splitting, ``GenerateInferenceId``.
 """
 
 from __future__ import annotations
@@ -128,6 +131,7 @@ def _transform(account: str, region: str, job) -> None:
     out_bucket, out_prefix = s3uri.split(tout["S3OutputPath"])
     base = _base_folder(prefix, keys)
     joiner = b"\n" if tout.get("AssembleWith") == "Line" else b""
+    written: list[str] = []
     for key in keys:
         data = s3io.get_bytes(account, bucket, key)
         if tin.get("CompressionType") == "Gzip":
@@ -151,12 +155,54 @@ def _transform(account: str, region: str, job) -> None:
                 ]
             answers.extend(lines)
         relative = key[len(base) :] if key.startswith(base) else key.rsplit("/", 1)[-1]
+        written.append(relative + ".out")
         s3io.put_bytes(
             account,
             out_bucket,
             s3uri.join(out_prefix, relative + ".out"),
             joiner.join(answers) + (b"\n" if joiner and answers else b""),
         )
+
+    capture = (job.data_capture_config or {}).get("DestinationS3Uri")
+    if capture:
+        inputs = [k[len(base) :] if k.startswith(base) else k for k in keys]
+        write_batch_capture(
+            account,
+            capture,
+            s3uri.uri(bucket, base),
+            inputs,
+            s3uri.join(tout["S3OutputPath"]) + "/",
+            written,
+        )
+
+
+def write_batch_capture(
+    account: str, dest: str, in_prefix: str, inputs: list[str], out_prefix: str, outputs: list[str]
+) -> tuple[str, str]:
+    """Record a transform job's data in ``DataCaptureConfig.DestinationS3Uri`` (batch capture).
+
+    Two manifest files (the ``ManifestFile`` layout: ``[{"prefix": …}, "relative key", …]``),
+    named by the emulator clock's hour: ``{dest}/input/yyyy/mm/dd/HH/{uuid}.json`` for the
+    records the model read, ``{dest}/output/…`` for what it wrote. The service's exact file
+    names are not documented; the data-quality executions of a ``BatchTransformInput``
+    schedule read the ``input`` manifests of their window.
+
+    Returns:
+        The two manifests' S3 URIs.
+    """
+    import json
+
+    from mmutils.formats.capture_key import hour_folder
+
+    hour = hour_folder(moto_now())
+    bucket, prefix = s3uri.split(dest)
+    written = []
+    for side, base, items in (("input", in_prefix, inputs), ("output", out_prefix, outputs)):
+        key = s3uri.join(prefix, side, hour, f"{STATE.ids.uuid4()}.json")
+        body = json.dumps([{"prefix": base}, *items]).encode()
+        s3io.put_bytes(account, bucket, key, body)
+        written.append(s3uri.uri(bucket, key))
+    return written[0], written[1]
 
 
 def _create_transform_job(original):

@@ -21,7 +21,7 @@ import traceback
 from moto.sagemaker.models import sagemaker_backends
 
 from mmutils.emulator.clock import moto_now
-from mmutils.emulator.monitoring import models
+from mmutils.emulator.monitoring import batch_inputs, models
 from mmutils.emulator.monitoring.executions import (
     analysis_window,
     build_execution,
@@ -114,27 +114,46 @@ class Scheduler:
                 account, region, sch, scheduled, f"Job definition {name} does not exist"
             )
         _, definition = found
-        ep_input = endpoint_input(definition) or {}
-        endpoint_name = ep_input.get("EndpointName") or sch.endpoint_name
-        endpoint = backend.endpoints.get(endpoint_name or "")
-        dest = ((endpoint.data_capture_config or {}).get("DestinationS3Uri")) if endpoint else None
-        start, end = analysis_window(sch, ep_input, scheduled)
-        STATE.flush()  # every captured record is in S3 before the window is read
-        hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
-        if not hours:
-            return self._fail(account, region, sch, scheduled, NO_DATA)
+        batch = batch_inputs.batch_input(definition)
+        if batch is not None:  # batch-transform data: what transform jobs captured
+            start, end = analysis_window(sch, batch, scheduled)
+            files = batch_inputs.captured_files(
+                account, batch.get("DataCapturedDestinationS3Uri", ""), start, end
+            )
+            if not files:
+                return self._fail(account, region, sch, scheduled, NO_DATA)
+            request = batch_inputs.build_batch_execution(
+                sch=sch,
+                definition=definition,
+                batch=batch,
+                files=files,
+                scheduled=scheduled,
+                start=start,
+                end=end,
+            )
+        else:
+            ep_input = endpoint_input(definition) or {}
+            endpoint_name = ep_input.get("EndpointName") or sch.endpoint_name
+            endpoint = backend.endpoints.get(endpoint_name or "")
+            capture = (endpoint.data_capture_config or {}) if endpoint else {}
+            dest = capture.get("DestinationS3Uri")
+            start, end = analysis_window(sch, ep_input, scheduled)
+            STATE.flush()  # every captured record is in S3 before the window is read
+            hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
+            if not hours:
+                return self._fail(account, region, sch, scheduled, NO_DATA)
+            request = build_execution(
+                sch=sch,
+                definition=definition,
+                endpoint=endpoint_name,
+                dest=dest,
+                hours=hours,
+                scheduled=scheduled,
+                start=start,
+                end=end,
+            )
         # as on the service: Pending (job being created) -> InProgress -> terminal
         pending = monitoring.record_execution(sch.name, self._summary(sch, scheduled, "Pending"))
-        request = build_execution(
-            sch=sch,
-            definition=definition,
-            endpoint=endpoint_name,
-            dest=dest,
-            hours=hours,
-            scheduled=scheduled,
-            start=start,
-            end=end,
-        )
         name = request["ProcessingJobName"]
         if name in backend.processing_jobs:  # already ran (e.g. schedule re-created)
             job = backend.processing_jobs[name]
