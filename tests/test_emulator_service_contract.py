@@ -170,6 +170,25 @@ def _unchecked(emu):
     )
 
 
+def test_validation_api():
+    from mmutils.emulator.validation import (
+        ValidationFailed,
+        name_pattern,
+        request_errors,
+        validate_name,
+    )
+
+    validate_name("monitoring-schedule", "ok-name-1")
+    with pytest.raises(ValidationFailed, match="at 'endpointName' failed to satisfy constraint"):
+        validate_name("endpoint", "no_underscores")
+    with pytest.raises(KeyError, match="unknown resource kind"):
+        validate_name("bucket", "x")
+    with pytest.raises(KeyError, match="NoSuchThing is not a SageMaker operation"):
+        request_errors("NoSuchThing", {})
+    assert name_pattern("monitoring-schedule") == PATTERN
+    assert request_errors("ListMonitoringAlerts", {"MonitoringScheduleName": "ok"}) == []
+
+
 def test_enums_ranges_and_nested_members(emu):
     sm = _unchecked(emu)
     code, message = _error(sm.list_monitoring_schedules, SortBy="Size", MaxResults=0)

@@ -157,7 +157,12 @@ def request_errors(operation: str, params: Mapping[str, Any]) -> list[str]:
     Raises:
         KeyError: the operation is not in the SageMaker API.
     """
-    op = _service_model().operation_model(operation)
+    from botocore.model import OperationNotFoundError
+
+    try:
+        op = _service_model().operation_model(operation)
+    except OperationNotFoundError as exc:
+        raise KeyError(f"{operation} is not a SageMaker operation") from exc
     shape = op.input_shape
     out: list[str] = []
     if shape is not None and isinstance(params, Mapping):
