@@ -1,4 +1,4 @@
-"""Wall time of ``mmlab run`` with default parameters (all four notebooks, emulator start included).
+"""Wall time of ``mmlab run`` with default parameters (all five notebooks, emulator start included).
 
 Usage: ``.venv/bin/python benchmarks/bench_lab.py [--repeat N]``. Target: ≤ 60 s on 2 cores.
 """

@@ -22,6 +22,9 @@ import os as _os
 # that sets them: every module of the package imports this one first.
 _os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 _logging.getLogger("sagemaker.config").setLevel(_logging.WARNING)
+# The SDK logs each resource it creates at INFO ("Creating processing-job with name …"); the
+# notebooks print what matters themselves, so these lines are noise in a cell's output.
+_logging.getLogger("sagemaker").setLevel(_logging.WARNING)
 
 __version__ = "0.1.0"
 

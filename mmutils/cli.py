@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "data": "mmutils.data.cli",
     "analyze": "mmutils.lab.analyze_command",
     "emulator": "mmutils.emulator.cli",
+    "cleanup": "mmutils.lab.cleanup",
 }
 
 
@@ -53,6 +54,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """The reader of stdout closed it (``mmlab ... | head -2``): stop quietly, as ``cat`` does.
+
+    stdout is pointed at /dev/null so that Python's final flush cannot raise again.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141  # 128 + SIGPIPE, what a shell reports for a command killed by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -276,13 +276,22 @@ def test_python_dash_m_is_the_entry_point(tmp_path, baseline_out):
 def test_other_monitor_types_are_refused(tmp_path, baseline_out):
     opt_ml = tmp_path / "exec"
     _capture_window(opt_ml / "processing" / "input" / "endpoint", "05")
-    env = _monitoring_env(opt_ml, baseline_out, analysis_type="MODEL_QUALITY")
+    env = _monitoring_env(opt_ml, baseline_out, analysis_type="MODEL_BIAS")
     assert container.run(env) == 255
     assert (
         (opt_ml / "output" / "message")
         .read_text()
-        .startswith("analysis_type MODEL_QUALITY is not supported")
+        .startswith("analysis_type MODEL_BIAS is not supported")
     )
+
+
+def test_model_quality_needs_its_problem_type(tmp_path, baseline_out):
+    opt_ml = tmp_path / "exec"
+    _capture_window(opt_ml / "processing" / "input" / "endpoint", "05")
+    env = _monitoring_env(opt_ml, baseline_out, analysis_type="MODEL_QUALITY")
+    assert container.run(env) == 255
+    message = (opt_ml / "output" / "message").read_text()
+    assert message == "Missing required environment variable(s): problem_type"
 
 
 def test_metric_records_respect_emit_metrics():

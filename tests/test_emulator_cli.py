@@ -25,12 +25,14 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_commands_without_an_emulator_say_how_to_start_one(home, capsys):
-    for argv in (["status"], ["env"], ["reset"], ["clock", "show"], ["clock", "advance", "1h"]):
+    for argv in (["status"], ["env"], ["clock", "show"], ["clock", "advance", "1h"]):
         code, out, err = run(capsys, *argv)
         assert code == 1, argv
         assert "no emulator is running; start one with `mmlab emulator start`" in err
     code, out, _ = run(capsys, "stop")
     assert code == 0 and out.strip() == "no emulator was running"
+    code, out, _ = run(capsys, "reset")  # nothing running: the saved state is forgotten
+    assert code == 0 and "no emulator is running; deleted its saved state" in out
 
 
 def test_start_status_env_clock_reset_stop(home, capsys):

@@ -25,7 +25,7 @@ from mmutils.emulator.admin_client import EmulatorClient
 from mmutils.emulator.clock import Clock
 from mmutils.emulator.model_data import ModelFormatError, load_booster, locate, sniff
 
-PATTERN = "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+PATTERN = "^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 LONG = "a" * 64
 
 
@@ -143,7 +143,7 @@ def test_every_name_is_validated_with_the_service_message(emu):
         assert message == "1 validation error detected: " + _pattern("bad_name", member)
         code, message = _error(call, **{param: LONG, **rest})
         assert message == (
-            "2 validation errors detected: " + _pattern(LONG, member) + "; " + _length(LONG, member)
+            "2 validation errors detected: " + _length(LONG, member) + "; " + _pattern(LONG, member)
         )
     # the model name has a length limit only
     code, message = _error(

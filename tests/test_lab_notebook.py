@@ -114,3 +114,71 @@ def test_delete_endpoint_if_exists_skips_only_what_is_missing():
     assert lab.delete_endpoint_if_exists(absent, "ep", "model") == []
     with pytest.raises(ClientError, match="AccessDenied"):
         lab.delete_endpoint_if_exists(FakeClient({"delete_model": "AccessDenied"}), "ep", "m")
+
+
+class _Jobs:
+    """list_processing_jobs answering two pages of names."""
+
+    def __init__(self, *pages):
+        self.pages = list(pages)
+
+    def list_processing_jobs(self, **kwargs):
+        page = self.pages.pop(0)
+        answer = {"ProcessingJobSummaries": [{"ProcessingJobName": n} for n in page]}
+        if self.pages:
+            answer["NextToken"] = "more"
+        return answer
+
+
+def test_unique_job_name_takes_the_first_free_number_over_every_page():
+    sm = _Jobs(["mmlab-baseline-1", "mmlab-baseline-x"], ["mmlab-baseline-3", "other-2"])
+    assert lab.unique_job_name(sm, "mmlab-baseline") == "mmlab-baseline-2"
+    assert lab.unique_job_name(_Jobs([]), "mmlab-baseline") == "mmlab-baseline-1"
+
+
+def test_prefix_is_the_parameter_or_unique_per_attendee_on_live():
+    class Live:
+        backend, emulator = "live", None
+
+        def client(self, name):
+            assert name == "sts"
+            return types.SimpleNamespace(
+                get_caller_identity=lambda: {
+                    "Arn": "arn:aws:sts::000000000000:assumed-role/Lab/Alice.Smith@example.com"
+                }
+            )
+
+    assert lab.resolve_prefix("team1", Live()) == "team1"
+    assert lab.resolve_prefix("", Live()) == "mmlab-alice-smith-example-com"
+    moto = types.SimpleNamespace(backend="moto", emulator=object())
+    assert lab.resolve_prefix("", moto) == "mmlab"
+    assert lab.lab_tags("p") == [
+        {"Key": "mmlab:lab", "Value": "model-monitor"},
+        {"Key": "mmlab:prefix", "Value": "p"},
+    ]
+
+
+def test_ipython_handler_shows_mmlab_errors_as_one_line(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from mmutils.lab import ipython_errors
+
+    shell = InteractiveShell.instance()
+    rich = []  # the SDK's rich tracebacks replace the instance's _showtraceback like this
+    shell._showtraceback = lambda etype, value, stb: rich.append(etype)
+    assert ipython_errors.install(shell)
+    result = shell.run_cell(
+        "from mmutils.lab.notebook import PrerequisiteError\n"
+        "raise PrerequisiteError('Run notebooks/01_capture.ipynb first.')"
+    )
+    assert type(result.error_in_exec).__name__ == "PrerequisiteError"  # the cell failed
+    out = capsys.readouterr().out
+    assert out == "\x1b[0;31mPrerequisiteError\x1b[0m: Run notebooks/01_capture.ipynb first.\n"
+    assert rich == []
+    result = shell.run_cell("undefined_name")
+    assert isinstance(result.error_in_exec, NameError)
+    assert capsys.readouterr().out.rstrip().endswith(ipython_errors.RESTART_HINT)
+    result = shell.run_cell("1 / 0")  # unexpected: shown as before (here: the rich stand-in)
+    assert isinstance(result.error_in_exec, ZeroDivisionError) and rich == [ZeroDivisionError]
+    shell.set_custom_exc((), None)
+    del shell._showtraceback

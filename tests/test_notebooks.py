@@ -18,6 +18,7 @@ DOCUMENTED = {
     "02_baseline": COMMON,
     "03_schedule": COMMON | {"N_REQUESTS", "HOURS", "INJECT_DRIFT"},
     "04_visualize": COMMON | {"PROCESSING_JOB_ARN", "CLEANUP"},
+    "05_model_quality": COMMON | {"LABEL_SHIFT", "CLEANUP"},
 }
 
 
@@ -46,10 +47,37 @@ def test_committed_notebook_has_emulator_outputs(name):
     assert "papermill" not in nb["metadata"]
 
 
+@pytest.mark.parametrize("name", LAB_NOTEBOOKS)
+def test_committed_outputs_carry_no_log_noise_or_progress_frames(name):
+    """No stderr output (SDK log lines), no tqdm frames or SDK wait dots, no error outputs."""
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+    for i, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        for out in cell.get("outputs", []):
+            where = f"{name} code cell {i}"
+            assert out["output_type"] != "error", where
+            if out["output_type"] != "stream":
+                continue
+            text = "".join(out["text"])
+            assert out["name"] == "stdout", f"{where}: stderr output {text[:200]!r}"
+            assert "INFO:" not in text and "WARNING:" not in text, where
+            assert "\r" not in text and "%|" not in text, f"{where}: progress frames"
+            assert text.strip(".") != "" or not text, f"{where}: SDK wait dots"
+
+
+@pytest.mark.parametrize("name", LAB_NOTEBOOKS)
+def test_notebook_ends_with_versions_and_resources(name):
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+    last_code = [c for c in nb["cells"] if c["cell_type"] == "code"][-1]
+    assert "".join(last_code["source"]) == "print(lab.versions(BACKEND))"
+    last = "".join(nb["cells"][-1]["source"])
+    assert last.startswith("## Resources") and "https://docs.aws.amazon.com/" in last
+
+
 def _emulator_env(tmp_path):
     env = dict(os.environ)
     env["MMLAB_HOME"] = str(tmp_path / "mmlab-home")
     env["SAGEMAKER_SUPPRESS_V2_WARNING"] = "1"
+    env["MMLAB_PROGRESS"] = "text"  # what mmlab run --render uses for the committed outputs
     return env
 
 

@@ -77,7 +77,8 @@ def test_stop_event_ends_run():
     assert res.stopped and res.sent == 2
 
 
-def test_keyboard_interrupt_stops_cleanly():
+def test_keyboard_interrupt_says_what_was_sent_then_propagates(capsys):
+    """Interrupt means stop: the cell fails (a Run-All goes no further) after the summary."""
     calls = []
 
     def predict(row):
@@ -85,8 +86,25 @@ def test_keyboard_interrupt_stops_cleanly():
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    res = traffic.send(predict, ["x"], max_requests=10, progress=False)
-    assert res.stopped and res.sent == 2
+    with pytest.raises(KeyboardInterrupt):
+        traffic.send(predict, ["x"], max_requests=10, progress=False)
+    assert len(calls) == 3  # nothing was sent after the interrupt
+    out = capsys.readouterr().out
+    assert out.startswith("Interrupted: 2 requests sent, 0 errors (stopped early).")
+
+
+@pytest.mark.parametrize(
+    ("env", "mode"), [("0", "off"), ("off", "off"), ("text", "text"), ("widget", "widget")]
+)
+def test_progress_mode_from_the_environment(monkeypatch, env, mode):
+    monkeypatch.setenv(traffic.PROGRESS_ENV, env)
+    assert traffic.progress_mode() == mode
+
+
+def test_text_progress_prints_one_final_line_and_no_frames(monkeypatch, capsys):
+    monkeypatch.setenv(traffic.PROGRESS_ENV, "text")
+    traffic.send(Recorder(), ["a", "b"], max_requests=5, desc="hour 1")
+    assert capsys.readouterr().out == "hour 1: 5/5 requests\n"
 
 
 def test_background_traffic_is_bounded_and_stoppable():

@@ -44,6 +44,7 @@ PATH_VARIABLES = (
     "record_preprocessor_script",
     "post_analytics_processor_script",
     "CLOUDWATCH_METRICS_DIRECTORY",
+    "ground_truth_source",  # model quality: the merge job's labels
 )
 #: the keys the container itself consumes (the rest is exported for the customer scripts)
 ANALYZER_KEYS = frozenset(
@@ -59,6 +60,12 @@ ANALYZER_KEYS = frozenset(
         "sagemaker_monitoring_schedule_name",
         "categorical_drift_method",
         "monitoring_input_type",
+        # model quality (mmutils.analyzer.model_quality.job)
+        "problem_type",
+        "inference_attribute",
+        "probability_attribute",
+        "probability_threshold_attribute",
+        "ground_truth_attribute",
     )
 )
 REQUIRED = ("dataset_source", "output_path", "dataset_format")
@@ -166,6 +173,11 @@ def analytics_input(env: Mapping[str, str], paths: JobPaths) -> dict:
         "dataset_format": fmt_value,
         "output_path": get("output_path"),
         "analysis_type": get("analysis_type"),
+        "problem_type": get("problem_type"),
+        "inference_attribute": get("inference_attribute"),
+        "probability_attribute": get("probability_attribute"),
+        "ground_truth_attribute": get("ground_truth_attribute"),
+        "probability_threshold_attribute": get("probability_threshold_attribute"),
         "record_preprocessor_script": get("record_preprocessor_script"),
         "post_analytics_processor_script": get("post_analytics_processor_script"),
         "baseline_constraints": get("baseline_constraints"),
@@ -251,6 +263,31 @@ def _monitoring(env: Mapping[str, str], paths: JobPaths) -> str:
     return result.exit_message
 
 
+def _model_quality_kind(env: Mapping[str, str]) -> str | None:
+    """``"merge"`` / ``"model_quality"`` for the model-quality jobs, None for data quality."""
+    analysis = (env.get("analysis_type") or "").upper()
+    if analysis == "MODEL_QUALITY" or (not analysis and env.get("ground_truth_source")):
+        return _model_quality_job().job_kind(env)
+    return None
+
+
+def _model_quality_job():
+    # imported when used: data-quality jobs never load the model-quality modules
+    from mmutils.analyzer.model_quality import job
+
+    return job
+
+
+def _run_model_quality(kind: str, env: Mapping[str, str], paths: JobPaths) -> str:
+    """The ground-truth merge job or the model-quality analysis (baseline or monitoring)."""
+    job = _model_quality_job()
+    isolation.report_phase(PHASE_ANALYSIS)
+    if kind == "merge":
+        return job.run_merge(env, log)
+    metrics_dir = env.get("CLOUDWATCH_METRICS_DIRECTORY") or str(paths.metrics)
+    return job.run_model_quality(env, metrics_dir, log)
+
+
 def _write_message(paths: JobPaths, message: str) -> None:
     """Write the message file through a unique temporary name (concurrent runs never collide)."""
     paths.message.parent.mkdir(parents=True, exist_ok=True)
@@ -282,17 +319,24 @@ def run(env: Mapping[str, str] | None = None) -> int:
         log(
             f"Current Environment: {json.dumps({k: job_env[k] for k in sorted(job_env) if k in ANALYZER_KEYS})}"
         )
-        missing = [k for k in REQUIRED if not job_env.get(k)]
+        mq_kind = _model_quality_kind(job_env)
+        needed = REQUIRED if mq_kind is None else _model_quality_job().required(mq_kind)
+        missing = [k for k in needed if not job_env.get(k)]
         if missing:
             raise AnalyzerError(f"Missing required environment variable(s): {', '.join(missing)}")
         log(f"AnalyticsInput: {json.dumps(analytics_input(job_env, paths))}")
         analysis = (job_env.get("analysis_type") or "DATA_QUALITY").upper()
-        if analysis != "DATA_QUALITY":
+        if mq_kind is None and analysis != "DATA_QUALITY":
             raise AnalyzerError(
                 f"analysis_type {job_env['analysis_type']} is not supported: this analyzer "
-                "re-implements the data-quality monitor only"
+                "re-implements the data-quality and model-quality monitors only"
             )
         _check_job_values(job_env)
+        if mq_kind is not None:
+            message = _run_model_quality(mq_kind, job_env, paths)
+            log(message)
+            _write_message(paths, message)
+            return SUCCESS
         # on AWS the container's environment is the job's, so scripts read e.g. output_path;
         # here the path variables are the relocated ones
         exported = {k: v for k, v in job_env.items() if v}

@@ -13,6 +13,8 @@ import re
 import urllib.error
 import urllib.request
 
+from mmutils.errors import MMLabError
+
 SERVICE_NAME = "mmlab-emulator"
 HEALTH_PATH = "/moto-api/mmlab/health"
 CLOCK_PATH = "/moto-api/mmlab/clock"
@@ -26,7 +28,7 @@ _UNITS = {"h": 3600, "m": 60, "s": 1}
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(MMLabError, RuntimeError):
     """The emulator answered with an error, could not be reached, started or stopped."""
 
 

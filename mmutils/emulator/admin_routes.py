@@ -9,7 +9,8 @@
   execution that fell due (in order) and answers ``{"now", "mode", "executions": [...]}``
 - ``POST /moto-api/mmlab/flush`` → writes buffered capture records to S3
 - ``POST /moto-api/mmlab/seed`` ``{"seed": int}`` → deterministic ids from here on
-- ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state.
+- ``POST /moto-api/reset`` (moto's own) also clears all of the lab's state and returns the clock
+  to real time.
 
 These are the server side; :mod:`mmutils.emulator.admin_client` is the one client.
 """
@@ -17,8 +18,11 @@ These are the server side; :mod:`mmutils.emulator.admin_client` is the one clien
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 import threading
+import traceback
 from typing import Any
 
 import moto
@@ -36,6 +40,8 @@ MOTO_RESET = "moto.moto_api._internal.urls.response_instance.reset_response"
 # clock changes and the executions they trigger are serialised: two clients advancing at once
 # must not run the same execution twice
 _clock_lock = threading.Lock()
+#: the furthest one clock command may move the clock (100 years of seconds)
+MAX_ADVANCE_SECONDS = 100 * 366 * 24 * 3600
 
 
 def _reply(status: int, doc: dict) -> tuple[int, dict, str]:
@@ -87,6 +93,13 @@ def apply_clock_command(doc: dict) -> dict:
                 raise ValueError(
                     f"advance needs a number of seconds, got {doc['advance']!r}"
                 ) from exc
+            if isinstance(doc["advance"], bool) or not math.isfinite(seconds):
+                raise ValueError(f"advance needs a number of seconds, got {doc['advance']!r}")
+            if seconds > MAX_ADVANCE_SECONDS:
+                raise ValueError(
+                    f"advance {doc['advance']!r} is too far: at most {MAX_ADVANCE_SECONDS} s "
+                    "(100 years) at once"
+                )
             CLOCK.advance(seconds)
         elif doc.get("to_next_hour"):
             CLOCK.to_next_hour()
@@ -115,7 +128,7 @@ def clock(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
         return _reply(200, CLOCK.snapshot())
     try:
         return _reply(200, apply_clock_command(_json_body(request)))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         return _error(400, str(exc))
 
 
@@ -146,11 +159,32 @@ def reset(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
     if request.method == "POST":
         with _clock_lock, STATE.lock:
             STATE.reset()
+            CLOCK.real()  # a reset emulator starts again at the real time
             return moto_reset(request, full_url, headers)
     return moto_reset(request, full_url, headers)
 
 
-ROUTES = {"health": health, "clock": clock, "flush": flush, "seed": seed}
+def guarded(handler):
+    """A route that answers JSON whatever happens: 400 for a bad value, 500 for a bug."""
+
+    def route(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
+        try:
+            return handler(request, full_url, headers)
+        except (ValueError, TypeError, OverflowError) as exc:
+            return _error(400, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - never an HTML error page
+            traceback.print_exc(file=sys.stderr)
+            return _error(500, f"{type(exc).__name__}: {exc}")
+
+    route.__name__ = handler.__name__
+    route.__doc__ = handler.__doc__
+    return route
+
+
+ROUTES = {
+    name: guarded(handler)
+    for name, handler in {"health": health, "clock": clock, "flush": flush, "seed": seed}.items()
+}
 
 
 def install() -> None:

@@ -207,6 +207,31 @@ class CaptureWriter:
             self._samplers.clear()
             self._warned.clear()
 
+    def export_state(self) -> dict:
+        """The samplers and the open files (without their lines) for a snapshot."""
+        with self._lock:
+            return {
+                "samplers": dict(self._samplers),
+                "open": {s: (f.bucket, f.key, f.start) for s, f in self._open.items()},
+            }
+
+    def import_state(self, doc: dict, read_object) -> None:
+        """Take back :meth:`export_state`; open files are re-read from S3 to go on appending.
+
+        Args:
+            doc: what :meth:`export_state` returned.
+            read_object: ``(account, bucket, key) -> bytes | None``; a file that never reached
+                S3 is not re-opened (the next record starts a new one).
+        """
+        with self._lock:
+            self._samplers.update(doc.get("samplers") or {})
+            for slot, (bucket, key, start) in (doc.get("open") or {}).items():
+                content = read_object(slot[0], bucket, key)
+                if content is None:
+                    continue
+                lines = content.splitlines(keepends=True)
+                self._open[slot] = _File(bucket, key, start, lines, len(content), dirty=False)
+
     def reseed(self) -> None:
         """Restart the sampling generators (after a new seed)."""
         with self._lock:

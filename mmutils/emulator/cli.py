@@ -11,6 +11,21 @@ from mmutils.emulator.admin_client import EmulatorClient, EmulatorError, parse_d
 _START_HINT = "start one with `mmlab emulator start`"
 
 
+def port_number(text: str) -> int:
+    """A TCP port 1-65535 (argparse type).
+
+    Raises:
+        argparse.ArgumentTypeError: not an integer in that range.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value
+
+
 def register(subparsers) -> None:
     """Add the ``emulator`` command to the ``mmlab`` parser."""
     parser = subparsers.add_parser(
@@ -22,20 +37,29 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="emulator_command", metavar="ACTION")
 
     p = sub.add_parser("start", help="start the emulator (or report the running one)")
-    p.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: free one)")
+    p.add_argument(
+        "--port", type=port_number, default=None, help="port on 127.0.0.1 (default: free one)"
+    )
     p.add_argument(
         "--state-dir", default=None, help="working folder (default $MMLAB_HOME/emulator)"
     )
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for it (60)")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: delete the saved state (buckets, endpoints, schedules, …)",
+    )
     p.set_defaults(func=_start)
 
     sub.add_parser("stop", help="stop the emulator this MMLAB_HOME started").set_defaults(
         func=_stop
     )
-    sub.add_parser("status", help="is it running? where? what time is it?").set_defaults(
-        func=_status
-    )
-    sub.add_parser("reset", help="delete every emulated resource").set_defaults(func=_reset)
+    sub.add_parser(
+        "status", help="is it running? where? what time is it? what does its saved state hold?"
+    ).set_defaults(func=_status)
+    sub.add_parser(
+        "reset", help="delete every emulated resource and the saved state (empty and forget)"
+    ).set_defaults(func=_reset)
     p = sub.add_parser("env", help="print the shell lines that point AWS tools at the emulator")
     p.add_argument("--region", default=lifecycle.DEFAULT_REGION, help="emulated region")
     p.set_defaults(func=_env)
@@ -90,13 +114,20 @@ def _running() -> lifecycle.EmulatorInfo | None:
 def _start(args: argparse.Namespace) -> int:
     before = lifecycle.status()
     try:
-        info = lifecycle.start(port=args.port, state_dir=args.state_dir, timeout=args.timeout)
+        info = lifecycle.start(
+            port=args.port, state_dir=args.state_dir, timeout=args.timeout, fresh=args.fresh
+        )
     except EmulatorError as exc:
         return _fail(str(exc))
     verb = "already running" if before is not None and before.pid == info.pid else "started"
-    print(f"mmlab emulator {verb} at {info.endpoint_url} (pid {info.pid}, log {info.log})")
+    if args.fresh:
+        verb += (" and reset" if verb == "already running" else " empty") + " (--fresh)"
     if args.port and info.port != args.port:
-        print(f"note: the running emulator uses port {info.port}, not {args.port}")
+        return _fail(
+            f"an emulator is already running at {info.endpoint_url} (pid {info.pid}), not on "
+            f"port {args.port}; stop it first with `mmlab emulator stop`"
+        )
+    print(f"mmlab emulator {verb} at {info.endpoint_url} (pid {info.pid}, log {info.log})")
     print('point a shell at it with: eval "$(mmlab emulator env)"')
     return 0
 
@@ -110,9 +141,29 @@ def _stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_saved_state(state_dir) -> None:
+    from pathlib import Path
+
+    from mmutils.emulator.persistence import folder
+
+    use = folder.usage(folder.root_of(Path(state_dir)))
+
+    def count(value) -> str:
+        return "?" if value is None else str(value)
+
+    print(f"  state      {use['folder']} ({use['bytes'] / 1e6:.1f} MB)")
+    print(
+        f"             {use['buckets']} buckets, {use['objects']} objects, "
+        f"{count(use['endpoints'])} endpoints, {count(use['schedules'])} schedules"
+        + (f" (snapshot {use['snapshot_at']})" if use["snapshot_at"] else "")
+    )
+
+
 def _status(args: argparse.Namespace) -> int:
     info = _running()
     if info is None:
+        print("not running; saved state (loaded by the next start):")
+        _print_saved_state(lifecycle.default_state_dir())
         return 1
     print(f"running at {info.endpoint_url}")
     print(f"  pid        {info.pid}")
@@ -120,6 +171,7 @@ def _status(args: argparse.Namespace) -> int:
     print(f"  version    {info.version}")
     print(f"  log        {info.log}")
     print(f"  state file {lifecycle.state_path()}")
+    _print_saved_state(info.state_dir)
     try:
         clock = _admin(info).clock()
         print(f"  clock      {clock['now']} ({clock['mode']})")
@@ -129,10 +181,14 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _reset(args: argparse.Namespace) -> int:
-    if _running() is None:
-        return 1
-    lifecycle.reset()
-    print("emulator reset: every emulated resource and lab state was deleted")
+    try:
+        doc = lifecycle.reset()
+    except _ERRORS as exc:
+        return _fail(str(exc))
+    if "deleted" in doc:
+        print(f"no emulator is running; deleted its saved state ({doc['deleted']})")
+    else:
+        print("emulator reset: every emulated resource, lab state and saved state was deleted")
     return 0
 
 

@@ -70,6 +70,8 @@ class Clock:
             frozen = os.environ.get(CLOCK_ENV, "").strip().lower() in ("frozen", "freeze")
         # (real time until the clock is first moved; from then on it stands still)
         self._frozen = bool(frozen)
+        #: what :meth:`real` (and a reset) returns to: the configured policy
+        self._frozen_policy = self._frozen
 
     @property
     def mode(self) -> str:
@@ -89,11 +91,11 @@ class Clock:
             return dt.datetime.now(UTC)
         if self._frozen:
             return base
-        return base + dt.timedelta(seconds=time.monotonic() - self._anchor)
+        return base + dt.timedelta(seconds=time.time() - self._anchor)
 
     def _put(self, value: dt.datetime) -> dt.datetime:
         self._base = value
-        self._anchor = time.monotonic()
+        self._anchor = time.time()
         return value
 
     def now(self) -> dt.datetime:
@@ -143,10 +145,10 @@ class Clock:
             return value
 
     def real(self) -> None:
-        """Return to real time (and stop freezing)."""
+        """Return to real time; later moves freeze or flow as configured at start."""
         with self._lock:
             self._base = None
-            self._frozen = False
+            self._frozen = self._frozen_policy
 
     def snapshot(self) -> dict:
         """``{"now": ISO, "mode": ...}`` as the admin API reports it."""

@@ -225,9 +225,17 @@ def require_running() -> EmulatorInfo:
 
 
 def start(
-    port: int | None = None, state_dir: str | os.PathLike | None = None, timeout: float = 60.0
+    port: int | None = None,
+    state_dir: str | os.PathLike | None = None,
+    timeout: float = 60.0,
+    *,
+    tied: bool = False,
+    fresh: bool = False,
 ) -> EmulatorInfo:
     """Start the emulator, or attach to the one already running for ``$MMLAB_HOME``.
+
+    The emulator keeps its state in ``{state_dir}/state`` and loads it when it starts again
+    (docs/persistence.md).
 
     Args:
         port: TCP port on 127.0.0.1 (default: a free port chosen by the server). Ignored when an
@@ -235,6 +243,9 @@ def start(
         state_dir: the server's working folder (default ``$MMLAB_HOME/emulator``); its log is
             ``emulator.log`` there.
         timeout: seconds to wait for the server to answer its health route.
+        tied: a private emulator: it stops by itself when this process ends, even when this
+            process is killed with SIGKILL (``mmlab run``).
+        fresh: start empty, deleting the saved state (a running emulator is reset instead).
 
     Returns:
         The running emulator.
@@ -248,8 +259,11 @@ def start(
     with _locked(home):
         info = _running(home)
         if info is not None:
+            if fresh:
+                EmulatorClient(info.endpoint_url, timeout=30.0).reset()
             return info
-        info = _launch(home, port, Path(state_dir or home / "emulator"), timeout)
+        extra = ["--parent-pid", str(os.getpid())] if tied else []
+        info = _launch(home, port, Path(state_dir or default_state_dir()), timeout, extra, fresh)
         _write_state(home, info)
         return info
 
@@ -266,7 +280,25 @@ def _server_env() -> dict[str, str]:
     return env
 
 
-def _launch(home: Path, port: int | None, state_dir: Path, timeout: float) -> EmulatorInfo:
+def default_state_dir() -> Path:
+    """``$MMLAB_HOME/emulator``: the server's working folder; its saved state is in ``state/``."""
+    return mmlab_home() / "emulator"
+
+
+def saved_state_dir() -> Path:
+    """The working folder of the running emulator, else the default one."""
+    info = _read_state(mmlab_home()) if (mmlab_home() / STATE_FILE).exists() else None
+    return Path(info.state_dir) if info is not None else default_state_dir()
+
+
+def _launch(
+    home: Path,
+    port: int | None,
+    state_dir: Path,
+    timeout: float,
+    extra: list[str] | None = None,
+    fresh: bool = False,
+) -> EmulatorInfo:
     state_dir = state_dir.expanduser().resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
     log_path = state_dir / LOG_NAME
@@ -280,7 +312,10 @@ def _launch(home: Path, port: int | None, state_dir: Path, timeout: float) -> Em
         str(port or 0),
         "--state-dir",
         str(state_dir),
+        *(extra or []),
     ]
+    if fresh:
+        cmd.append("--fresh")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             cmd,
@@ -388,13 +423,21 @@ def stop(timeout: float = 10.0) -> EmulatorInfo | None:
 
 
 def reset() -> dict:
-    """Wipe every emulated resource (moto's ``POST /moto-api/reset``, which clears lab state too).
+    """Wipe every emulated resource and forget it: the running emulator is emptied (moto's
+    ``POST /moto-api/reset``, which clears lab state and the saved state too); with none
+    running, the saved state of ``$MMLAB_HOME`` is deleted.
 
-    Raises:
-        EmulatorError: no emulator is running.
+    Returns:
+        The server's answer, or ``{"deleted": folder}`` when none was running.
     """
-    info = require_running()
-    return EmulatorClient(info.endpoint_url, timeout=5.0).reset()
+    info = status()
+    if info is None:
+        from mmutils.emulator.persistence import folder
+
+        root = folder.root_of(default_state_dir())
+        folder.wipe(root)
+        return {"deleted": str(root)}
+    return EmulatorClient(info.endpoint_url, timeout=30.0).reset()
 
 
 def proxy_env(info: EmulatorInfo) -> dict[str, str]:

@@ -86,13 +86,6 @@ TABLE: tuple[Entry, ...] = (
         "calls",
         "to reset moto after clearing the lab's state",
     ),
-    Entry(
-        "moto",
-        f"{_SM_RESPONSE}.call_action",
-        "patches",
-        "to validate every SageMaker request against the API model (lengths, patterns, enums)",
-    ),
-    Entry("moto", f"{_SM_RESPONSE}._get_action", "calls", "to name a request's operation"),
     *(
         Entry(
             "moto",
@@ -322,6 +315,27 @@ TABLE: tuple[Entry, ...] = (
         Entry("moto", f"moto.logs.models.LogsBackend.{name}", "calls", "to write a job's logs")
         for name in ("create_log_group", "create_log_stream", "put_log_events")
     ),
+    # ------------------------------------------------------------------ request validation
+    Entry(
+        "moto",
+        f"{_SM_RESPONSE}._dispatch",
+        "patches",
+        "to answer unknown actions, wrong-typed bodies and requests that break the API model's "
+        "constraints (lengths, patterns, enums, ranges) with AWS's 400 JSON errors",
+    ),
+    Entry(
+        "moto",
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse._dispatch",
+        "patches",
+        "to answer an unexpected InvokeEndpoint failure as JSON, never an HTML page",
+    ),
+    Entry(
+        "moto",
+        "moto.sagemakerruntime.responses.SageMakerRuntimeResponse.setup_class",
+        "patches",
+        "to keep InvokeEndpoint bodies as bytes (binary payloads, BASE64 capture)",
+        ("request", "full_url", "headers", "use_raw_body"),
+    ),
     # ------------------------------------------------------------------ the SageMaker SDK
     Entry(
         "sagemaker",
@@ -356,6 +370,39 @@ TABLE: tuple[Entry, ...] = (
         "patches",
         "to drop the telemetry request to amazonaws.com for emulator sessions",
         ("status", "feature_list", "session"),
+    ),
+    # ------------------------------------------------------------------ persistence (state folder)
+    Entry(
+        "moto",
+        "moto.s3.models.S3Backend.create_bucket",
+        "patches",
+        "to give every new bucket a key store that writes its objects to the state folder",
+        ("bucket_name", "region_name"),
+    ),
+    Entry(
+        "moto",
+        "moto.s3.models.S3Backend.delete_bucket",
+        "patches",
+        "to remove a deleted bucket from the state folder",
+        ("bucket_name",),
+    ),
+    Entry(
+        "moto",
+        "moto.s3.utils._VersionedKeyStore.setlist",
+        "reads",
+        "to subclass the bucket key store so that every object change is written to disk",
+    ),
+    Entry(
+        "moto",
+        "moto.moto_api._internal.models.MotoAPIBackend.reset",
+        "patches",
+        "to empty the state folder when the emulator is reset",
+    ),
+    Entry(
+        "moto",
+        "moto.core.base_backend.BackendDict._instances",
+        "reads",
+        "to snapshot every moto backend in use",
     ),
     Entry(
         "sagemaker",

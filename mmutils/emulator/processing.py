@@ -28,7 +28,9 @@ import contextlib
 import datetime as dt
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -56,6 +58,8 @@ from mmutils.formats import s3uri
 from mmutils.paths import REPO_ROOT
 
 ANALYZER_IMAGE = "sagemaker-model-monitor-analyzer"
+#: the ground-truth merge job of model-quality executions runs the same entry point
+MERGER_IMAGE = "sagemaker-model-monitor-groundtruth-merger"
 ANALYZER_MODULE_ENV = "MMLAB_ANALYZER_MODULE"
 DEFAULT_ANALYZER_MODULE = "mmutils.analyzer"
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
@@ -63,6 +67,8 @@ OPT_ML = "/opt/ml/"
 METRICS_DIR = "/opt/ml/output/metrics/cloudwatch"
 ENDPOINT_NAMESPACE = "aws/sagemaker/Endpoints/data-metrics"
 BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/data-metrics"
+MODEL_QUALITY_NAMESPACE = "aws/sagemaker/Endpoints/model-metrics"
+MODEL_QUALITY_BATCH_NAMESPACE = "aws/sagemaker/ModelMonitoring/model-metrics"
 DEFAULT_MAX_RUNTIME = 24 * 3600
 
 
@@ -71,9 +77,9 @@ class JobFailed(Exception):
 
 
 def is_analyzer(image: str) -> bool:
-    """Whether an image URI is the Model Monitor analyzer (any account/region/tag)."""
+    """Whether an image URI is the Model Monitor analyzer or its ground-truth merger."""
     repo = image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
-    return repo == ANALYZER_IMAGE
+    return repo in (ANALYZER_IMAGE, MERGER_IMAGE)
 
 
 def local_dir(jobdir: Path, container_path: str) -> Path:
@@ -201,16 +207,127 @@ def job_request(job) -> dict:
     return {k: doc[k] for k in keep if doc.get(k) is not None}
 
 
+#: what the analyzer inherits of the emulator's environment (nothing else: no secrets, no
+#: AWS settings); the job's Environment and the container contract are added on top
+INHERITED_ENV = ("PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR", "SYSTEMROOT")
+INHERITED_PREFIXES = ("LC_", "NUMBA_")
+#: Environment keys a job may not set: they would change how the emulator's own interpreter
+#: runs on the host, or the emulator's confinement of the job (the analyzer's own knobs stay)
+RESERVED_KEYS = ("PATH", "HOME", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")
+RESERVED_PREFIXES = ("LD_", "DYLD_", "PYTHON", "MMLAB_")
+ALLOWED_MMLAB_KEYS = ("MMLAB_MAX_BLOCK_SIZE", "MMLAB_MAX_RUNTIME")
+_KEY = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+def check_job_environment(job_env: dict) -> None:
+    """Refuse a job Environment that would reach outside its job folder.
+
+    Raises:
+        JobFailed: a key is not a variable name, or is reserved (names it).
+    """
+    for key in job_env or {}:
+        key = str(key)
+        if not _KEY.match(key):
+            raise JobFailed(f"ClientError: Environment key {key!r} is not a variable name")
+        if key in ALLOWED_MMLAB_KEYS:
+            continue
+        if key in RESERVED_KEYS or key.startswith(RESERVED_PREFIXES):
+            raise JobFailed(
+                f"ClientError: Environment variable {key} is reserved: the mmlab emulator runs "
+                "the analyzer on this machine and does not let a job change its interpreter, "
+                "library path or confinement"
+            )
+
+
 def analyzer_env(job_env: dict, jobdir: Path) -> dict:
-    """Environment of the analyzer process: ours minus AWS settings, plus the job's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    """Environment of the analyzer process: a minimal base, the job's, the container contract.
+
+    Nothing of the emulator's own environment leaks but :data:`INHERITED_ENV` (locale, PATH,
+    temp folder): customer scripts never see its credentials or tokens. Paths are confined to
+    the job folder (``MMLAB_CONFINE_PATHS=1``: every absolute path must lie under ``/opt/ml``).
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in INHERITED_ENV or k.startswith(INHERITED_PREFIXES)
+    }
     env.update({str(k): str(v) for k, v in (job_env or {}).items()})
+    env["HOME"] = str(jobdir)
     env["MMLAB_OPT_ML"] = str(jobdir)
+    env["MMLAB_CONFINE_PATHS"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH")) if p
     )
     return env
+
+
+#: the analyzer's launcher: die with the emulator (Linux), then run the analyzer module
+_LAUNCHER = (
+    "import ctypes, os, runpy, signal, sys\n"
+    "if sys.platform.startswith('linux'):\n"
+    "    ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(255)\n"
+    "module = sys.argv[2]\n"
+    "sys.argv = [module]\n"
+    "runpy.run_module(module, run_name='__main__', alter_sys=True)\n"
+)
+PGID_FILE = ".analyzer.pgid"
+
+
+def analyzer_command(module: str) -> list[str]:
+    """The analyzer's command line: a launcher that ties it to this process, then ``module``."""
+    return [sys.executable, "-c", _LAUNCHER, str(os.getpid()), module]
+
+
+def kill_group(pgid: int) -> None:
+    """SIGKILL a process group (gone already: nothing to do)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _group_in(pgid: int, jobdir: Path) -> bool:
+    """Some live process of group ``pgid`` runs in ``jobdir`` (an analyzer or a process a
+    customer script started; its leader may be gone already)."""
+    root = jobdir.resolve()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            if fields[0] == "Z" or int(fields[2]) != pgid:
+                continue
+            cwd = Path(os.readlink(proc / "cwd"))
+        except (OSError, ValueError, IndexError):
+            continue
+        if cwd == root or root in cwd.parents:
+            return True
+    return False
+
+
+def reap_orphans(state_dir: Path) -> list[str]:
+    """Kill analyzers a previous emulator left running (it was killed mid-job) and remove
+    their job folders; returns the names of the jobs cleaned up.
+
+    Each running analyzer's process group is recorded in its job folder; a group is killed
+    only when its leader still runs in that very job folder.
+    """
+    cleaned = []
+    jobs = Path(state_dir) / "jobs"
+    for marker in sorted(jobs.glob(f"*/{PGID_FILE}")) if jobs.is_dir() else []:
+        jobdir = marker.parent
+        with contextlib.suppress(ValueError, OSError):
+            pgid = int(marker.read_text().strip())
+            if _group_in(pgid, jobdir):
+                kill_group(pgid)
+        shutil.rmtree(jobdir, ignore_errors=True)
+        cleaned.append(jobdir.name)
+    if cleaned:
+        print(
+            f"mmlab emulator: cleaned up {len(cleaned)} job(s) a previous emulator left "
+            f"running: {', '.join(cleaned)}",
+            file=sys.stderr,
+        )
+    return cleaned
 
 
 def read_metric_records(directory: Path) -> list[dict]:
@@ -254,6 +371,14 @@ def _metric_datum(record: dict) -> dict:
     return datum
 
 
+def metrics_namespace(env: dict) -> str:
+    """The CloudWatch namespace of a job's metrics: data or model quality, endpoint or batch."""
+    endpoint = bool(env.get("sagemaker_endpoint_name"))
+    if str(env.get("analysis_type", "")).upper() == "MODEL_QUALITY":
+        return MODEL_QUALITY_NAMESPACE if endpoint else MODEL_QUALITY_BATCH_NAMESPACE
+    return ENDPOINT_NAMESPACE if endpoint else BATCH_NAMESPACE
+
+
 def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
     """Put the job's metric records into CloudWatch when publishing is enabled; returns count."""
     if str(env.get("publish_cloudwatch_metrics", "")).lower() != "enabled":
@@ -262,7 +387,7 @@ def publish_metrics(account: str, region: str, env: dict, jobdir: Path) -> int:
     records = read_metric_records(directory)
     if not records:
         return 0
-    namespace = ENDPOINT_NAMESPACE if env.get("sagemaker_endpoint_name") else BATCH_NAMESPACE
+    namespace = metrics_namespace(env)
     data = [_metric_datum(r) for r in records]
     backend = cloudwatch_backends[account][region]
     for start in range(0, len(data), 1000):
@@ -317,7 +442,7 @@ class ProcessingRuntime:
             self._stopped.add(key)
             proc = self._procs.get(key)
         if proc is not None and proc.poll() is None:
-            proc.kill()
+            kill_group(proc.pid)
 
     def run(self, account: str, region: str, name: str) -> str:
         """Run one job to its end; returns the final ProcessingJobStatus."""
@@ -387,8 +512,9 @@ class ProcessingRuntime:
         log = JobLog(account, region, job.processing_job_name)
         limit = (job.stopping_condition or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME
         key = (account, region, job.processing_job_name)
+        check_job_environment(env)
         proc = subprocess.Popen(
-            [sys.executable, "-m", module],
+            analyzer_command(module),
             cwd=jobdir,
             env=analyzer_env(env, jobdir),
             stdin=subprocess.DEVNULL,
@@ -397,14 +523,16 @@ class ProcessingRuntime:
             text=True,
             encoding="utf-8",
             errors="replace",
+            start_new_session=True,  # its own process group: killed as a whole
         )
+        (jobdir / PGID_FILE).write_text(str(proc.pid))
         with self._lock:
             self._procs[key] = proc
         timed_out = threading.Event()
 
         def _timeout() -> None:
             timed_out.set()
-            proc.kill()
+            kill_group(proc.pid)
 
         timer = threading.Timer(float(limit), _timeout)
         timer.daemon = True
@@ -421,6 +549,8 @@ class ProcessingRuntime:
             code = proc.wait()
         finally:
             timer.cancel()
+            kill_group(proc.pid)  # anything a customer script left running in the group
+            (jobdir / PGID_FILE).unlink(missing_ok=True)
         if timed_out.is_set():
             raise JobFailed(f"ClientError: the job exceeded MaxRuntimeInSeconds ({limit} s)")
         return code
@@ -431,8 +561,7 @@ class ProcessingRuntime:
             procs = list(self._procs.values())
             executor, self._executor = self._executor, None
         for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
+            kill_group(proc.pid)
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 

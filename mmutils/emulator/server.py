@@ -10,6 +10,7 @@ SIGINT stop it cleanly (buffered capture records are written to S3 first).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -23,6 +24,8 @@ from mmutils.emulator import patch_table
 #: the modules whose ``install()`` patches moto, in order (stop hooks run in reverse: the
 #: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
+    "mmutils.emulator.validation",
+    "mmutils.emulator.persistence.service",
     "mmutils.emulator.admin_routes",
     "mmutils.emulator.validation",
     "mmutils.emulator.service_defaults",
@@ -70,9 +73,25 @@ class EmulatorServer:
         host: a loopback address.
         port: the port (0 picks a free one; see :attr:`port` after :meth:`start`).
         state_dir: folder for processing-job folders (default: a temporary folder).
+        persist: keep the emulator's state in ``{state_dir}/state`` (load it at start, save
+            it as it changes; needs ``state_dir``).
+        fresh: with ``persist``, delete the saved state first.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, state_dir: str | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        state_dir: str | None = None,
+        *,
+        persist: bool = False,
+        fresh: bool = False,
+    ):
+        if persist and not state_dir:
+            raise ValueError("persist=True needs a state_dir")
+        self.persist = persist
+        self.fresh = fresh
+        self.loaded: dict = {}
         if host not in LOOPBACK:
             raise ValueError(f"the emulator listens on loopback only (127.0.0.1), not {host!r}")
         self.host = "127.0.0.1" if host == "localhost" else host
@@ -106,6 +125,13 @@ class EmulatorServer:
         if self.state_dir:
             STATE.state_dir = self.state_dir
         install()
+        from mmutils.emulator.processing import reap_orphans
+
+        reap_orphans(STATE.state_dir)  # analyzers a killed emulator left behind
+        if self.persist:
+            from mmutils.emulator.persistence.service import PERSISTENCE
+
+            self.loaded = PERSISTENCE.open(STATE.state_dir, fresh=self.fresh)
         from mmutils.emulator.capture_writer import WRITER
         from mmutils.emulator.monitoring.scheduler import SCHEDULER
 
@@ -128,6 +154,10 @@ class EmulatorServer:
         from mmutils.emulator.state import STATE
 
         STATE.stop()
+        if self.persist:
+            from mmutils.emulator.persistence.service import PERSISTENCE
+
+            PERSISTENCE.close()  # after the stop hooks: the capture flush is in the last save
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -145,7 +175,50 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=5055, help="port (0: any free port)")
     parser.add_argument("--state-dir", default=None, help="folder for processing-job folders")
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    parser.add_argument(
+        "--parent-pid",
+        type=int,
+        default=None,
+        help="stop when this process (the one that started the server) ends",
+    )
+    parser.add_argument(
+        "--no-persist",
+        action="store_true",
+        help="keep nothing on disk (default: state persists in STATE_DIR/state)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="delete the saved state first")
     return parser.parse_args(argv)
+
+
+def watch_parent(parent: int, stop: threading.Event, interval: float = 0.5) -> threading.Thread:
+    """Set ``stop`` once ``parent`` is gone (it was killed, even with SIGKILL): a private
+    emulator never outlives the ``mmlab run`` that started it."""
+
+    def alive() -> bool:
+        if os.getppid() == parent:
+            return True
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        try:  # a zombie parent is gone too
+            stat = open(f"/proc/{parent}/stat").read()  # noqa: SIM115 - one short read
+            return stat.rsplit(")", 1)[1].split()[0] != "Z"
+        except (OSError, IndexError):
+            return True
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            if not alive():
+                stop.set()
+                with contextlib.suppress(OSError):  # stdout may be a pipe nobody reads now
+                    print(f"mmlab emulator: parent process {parent} is gone; stopping", flush=True)
+
+    thread = threading.Thread(target=loop, name="mmlab-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,13 +240,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
-    server = EmulatorServer(args.host, args.port, args.state_dir)
+    from mmutils.emulator.persistence.folder import IncompatibleState
+
+    persist = (
+        bool(args.state_dir) and not args.no_persist and os.environ.get("MMLAB_PERSIST") != "0"
+    )
+    server = EmulatorServer(args.host, args.port, args.state_dir, persist=persist, fresh=args.fresh)
     try:
         server.start()
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
+    except IncompatibleState as exc:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 3
     print(READY_LINE.format(host=server.host, port=server.port), flush=True)
+    if args.parent_pid:
+        watch_parent(args.parent_pid, stop)
+    if server.loaded:
+        loaded = server.loaded
+        print(
+            f"mmlab emulator state: {loaded['buckets']} buckets, {loaded['objects']} objects, "
+            f"{loaded['schedules']} schedules loaded in {loaded['seconds']} s"
+            + (
+                f"; failed after the crash: {', '.join(loaded['repaired'])}"
+                if loaded["repaired"]
+                else ""
+            ),
+            flush=True,
+        )
     while not stop.wait(3600):
         pass
     server.stop()

@@ -107,8 +107,8 @@ def load_violations(source: Any) -> list[dict]:
             any form :func:`load_document` accepts, or its ``violations`` list.
 
     Returns:
-        The violations, each a dict with ``feature_name``, ``constraint_check_type`` and
-        ``description``.
+        The violations, each a dict with ``feature_name`` (data quality) or ``metric_name``
+        (model quality), ``constraint_check_type`` and ``description``.
 
     Raises:
         DocumentError: the document has no ``violations`` list or an entry lacks a required key.
@@ -125,7 +125,9 @@ def load_violations(source: Any) -> list[dict]:
     for i, v in enumerate(violations):
         if not isinstance(v, Mapping):
             raise DocumentError(f"violations[{i}]: expected an object, found {type(v).__name__}")
-        for key in ("feature_name", "constraint_check_type"):
+        # data quality names a feature; model quality a metric (docs/model-quality-formats.md)
+        name_key = "metric_name" if "metric_name" in v else "feature_name"
+        for key in (name_key, "constraint_check_type"):
             if key not in v:
                 raise DocumentError(f"violations[{i}]: missing key {key!r} ({dict(v)})")
     return [dict(v) for v in violations]

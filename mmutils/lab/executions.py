@@ -195,6 +195,7 @@ def as_executions(executions: Any) -> list[Execution]:
 
     Args:
         executions: SDK ``MonitoringExecution`` objects (``monitor.list_executions()``),
+            :class:`Execution` objects (:func:`lab_executions`, :func:`read_reports`),
             ``(scheduled_time, violations)`` pairs, or a ``{scheduled_time: violations}`` dict.
             A time is anything pandas reads as one (naive times are UTC); violations are a
             constraint_violations document in any form, its list, or ``None``.
@@ -211,7 +212,21 @@ def as_executions(executions: Any) -> list[Execution]:
     out = []
     for i, item in enumerate(items):
         where = f"executions[{i}]"
-        if hasattr(item, "constraint_violations"):
+        if isinstance(item, Execution):
+            time = _utc_timestamp(item.scheduled_time, where)
+            violations = reports.load_violations(item.violations)
+            out.append(
+                Execution(
+                    time,
+                    violations,
+                    item.report_uri,
+                    item.status,
+                    item.exit_message,
+                    item.failure_reason,
+                    item.processing_job,
+                )
+            )
+        elif hasattr(item, "constraint_violations"):
             out.append(from_sdk(item, where=where))
         elif isinstance(item, tuple | list) and len(item) == 2:
             time = _utc_timestamp(item[0], where)
@@ -267,6 +282,65 @@ def _utc_timestamp(value: Any, where: str):
     return ts.tz_convert("UTC") if ts.tzinfo is not None else ts.tz_localize("UTC")
 
 
+# --------------------------------------------------------------------------- for notebook 04
+
+
+def lab_executions(session: Any, schedule: str, reports_uri: str) -> list[Execution]:
+    """The lab's executions with their violations, oldest first: from the schedule, or its reports.
+
+    While the schedule exists its executions are listed (``ListMonitoringExecutions``); once a
+    cleanup has deleted it, the reports it left in S3 are read instead, so notebook 04 can run
+    again after its own cleanup.
+
+    Args:
+        session: the connected session (:func:`mmutils.connect`).
+        schedule: the monitoring schedule's name.
+        reports_uri: the schedule's output folder (``names.reports_uri``).
+
+    Raises:
+        mmutils.lab.notebook.PrerequisiteError: neither the schedule nor any report exists.
+    """
+    from mmutils.lab.notebook import PrerequisiteError, schedule_exists
+
+    sm = session.client("sagemaker")
+    if schedule_exists(sm, schedule):
+        out = []
+        for execution in read_schedule(sm, schedule):
+            job = sm.describe_processing_job(ProcessingJobName=execution.processing_job)
+            uri = job["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
+            out.append(_with_violations(session, execution, uri))
+        found = out
+    else:
+        found = [e for e in read_reports(session, reports_uri) if e.processing_job]
+    if not found:
+        raise PrerequisiteError(
+            f"The monitoring schedule {schedule!r} has no execution and no report is left under "
+            f"{reports_uri}. Run notebooks/03_schedule.ipynb first (with the same PREFIX and "
+            "BACKEND)."
+        )
+    return as_executions(found)
+
+
+def _with_violations(session: Any, execution: Execution, report_uri: str) -> Execution:
+    bucket, key = s3uri.split(report_uri.rstrip("/") + "/" + reports.VIOLATIONS)
+    s3 = session.client("s3")
+    try:
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        violations: list[dict] = []
+    else:
+        violations = reports.load_violations(body)
+    return Execution(
+        execution.scheduled_time,
+        violations,
+        report_uri,
+        execution.status,
+        execution.exit_message,
+        execution.failure_reason,
+        execution.processing_job,
+    )
+
+
 # --------------------------------------------------------------------------- violations
 
 
@@ -279,12 +353,40 @@ def violations_frame(violations: Any):
 
     Returns:
         A DataFrame with columns ``feature_name``, ``constraint_check_type`` and
-        ``description``, sorted by check type, then feature.
+        ``description``, sorted by check type, then feature; for model-quality violations
+        ``metric_name`` instead of ``feature_name``, in the document's order.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(
-        reports.load_violations(violations),
-        columns=["feature_name", "constraint_check_type", "description"],
-    )
+    found = reports.load_violations(violations)
+    # model-quality violations name a metric, in the service's order (kept)
+    if found and all("metric_name" in v for v in found):
+        return pd.DataFrame(found, columns=["metric_name", "constraint_check_type", "description"])
+    frame = pd.DataFrame(found, columns=["feature_name", "constraint_check_type", "description"])
     return frame.sort_values(["constraint_check_type", "feature_name"], ignore_index=True)
+
+
+#: The order :func:`drift_first` shows check types in: what changed in the data first.
+CHECK_ORDER = (
+    "baseline_drift_check",
+    "missing_column_check",
+    "extra_column_check",
+    "completeness_check",
+    "categorical_values_check",
+    "data_type_check",
+)
+
+
+def drift_first(violations: Any):
+    """:func:`violations_frame`, with drift violations first and then by check type.
+
+    ``baseline_drift_check`` rows come first (they are the point of a drift hour), then the
+    other check types in :data:`CHECK_ORDER`, then any other, each sorted by feature.
+    """
+    frame = violations_frame(violations)
+    rank = {check: i for i, check in enumerate(CHECK_ORDER)}
+    order = frame["constraint_check_type"].map(lambda c: rank.get(c, len(rank)))
+    frame = frame.assign(_order=order).sort_values(
+        ["_order", "constraint_check_type", "feature_name"]
+    )
+    return frame.drop(columns="_order").reset_index(drop=True)

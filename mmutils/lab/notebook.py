@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
+import re
 import time
 from dataclasses import dataclass
 
+from mmutils.errors import MMLabError
 from mmutils.formats import s3uri
 
 #: The SageMaker XGBoost container version the lab deploys.
@@ -27,8 +30,21 @@ _SAGEMAKER_MISSING = frozenset({"ValidationException", "ResourceNotFound"})
 _S3_MISSING = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
 
 
-class PrerequisiteError(RuntimeError):
-    """A notebook was run before the notebook it builds on."""
+#: The tag every live resource of the lab carries (value: :data:`LAB_TAG_VALUE`).
+LAB_TAG = "mmlab:lab"
+LAB_TAG_VALUE = "model-monitor"
+#: The tag naming the ``PREFIX`` a resource belongs to (what ``mmlab cleanup --prefix`` matches).
+PREFIX_TAG = "mmlab:prefix"
+#: The prefix on the emulator when ``PREFIX`` is left empty.
+DEFAULT_PREFIX = "mmlab"
+
+
+class PrerequisiteError(MMLabError, RuntimeError):
+    """A notebook was run before the notebook it builds on (the message says which to run)."""
+
+
+class NothingCapturedError(MMLabError, RuntimeError):
+    """The capture folder is empty: no request was sent (or, on AWS, none delivered yet)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +117,70 @@ class LabNames:
 def names(prefix: str, bucket: str) -> LabNames:
     """The lab's resource names for ``prefix`` in ``bucket``."""
     return LabNames(prefix=prefix, bucket=bucket)
+
+
+def resolve_prefix(prefix: str, session) -> str:
+    """The ``PREFIX`` to use: the parameter, or a default unique per attendee when it is empty.
+
+    On the emulator the default is ``"mmlab"`` (one attendee per emulator). On a live account,
+    where a workshop's attendees may share one account, it is ``"mmlab-<who>"``: ``<who>`` is the
+    caller's session or user name from ``sts:GetCallerIdentity`` (e.g. the SSO user of an
+    assumed role), else the local user name, lower-cased to letters, digits and ``-``.
+
+    Args:
+        prefix: the notebook's ``PREFIX`` parameter.
+        session: the connected session (:func:`mmutils.connect`).
+    """
+    if prefix:
+        return prefix
+    if getattr(session, "emulator", None) is not None or session.backend != "live":
+        return DEFAULT_PREFIX
+    who = ""
+    with contextlib.suppress(Exception):  # a missing permission must not stop the lab
+        arn = session.client("sts").get_caller_identity()["Arn"]
+        who = arn.rsplit("/", 1)[-1]
+    who = who or getpass.getuser()
+    slug = re.sub(r"[^a-z0-9]+", "-", who.lower()).strip("-")[:24].strip("-")
+    return f"{DEFAULT_PREFIX}-{slug}" if slug else DEFAULT_PREFIX
+
+
+def lab_tags(prefix: str) -> list[dict]:
+    """The tags every resource of the lab carries: the lab, and its ``PREFIX``.
+
+    ``mmlab cleanup --prefix P`` deletes what carries ``mmlab:prefix = P`` and nothing else.
+    """
+    return [{"Key": LAB_TAG, "Value": LAB_TAG_VALUE}, {"Key": PREFIX_TAG, "Value": prefix}]
+
+
+def unique_job_name(sagemaker_client, base: str) -> str:
+    """``{base}-{n}``: the first processing-job name of that form no job has taken yet.
+
+    SageMaker job names must be unique in an account and region, forever. This numbers them,
+    so a notebook can run again (and the emulator's names stay the same run after run), without
+    depending on the clock having moved.
+
+    Args:
+        sagemaker_client: a boto3 SageMaker client.
+        base: the name without the number (at most 58 characters).
+    """
+    taken = set()
+    token = None
+    while True:
+        kwargs = {"NameContains": base, "MaxResults": 100}
+        if token:
+            kwargs["NextToken"] = token
+        page = sagemaker_client.list_processing_jobs(**kwargs)
+        for job in page.get("ProcessingJobSummaries", []):
+            match = re.fullmatch(re.escape(base) + r"-(\d+)", job["ProcessingJobName"])
+            if match:
+                taken.add(int(match.group(1)))
+        token = page.get("NextToken")
+        if not token:
+            break
+    n = 1
+    while n in taken:
+        n += 1
+    return f"{base}-{n}"
 
 
 def start_clock(session, start_time: str) -> str:
@@ -208,6 +288,21 @@ def require_s3_object(s3_client, uri: str, notebook: str) -> None:
         ) from exc
 
 
+def schedule_exists(sagemaker_client, name: str) -> bool:
+    """True when the monitoring schedule exists (in any status).
+
+    Raises:
+        botocore.exceptions.ClientError: any error but "does not exist" (e.g. AccessDenied).
+    """
+    try:
+        sagemaker_client.describe_monitoring_schedule(MonitoringScheduleName=name)
+    except sagemaker_client.exceptions.ClientError as exc:
+        if _is_missing(exc):
+            return False
+        raise
+    return True
+
+
 def require_schedule(sagemaker_client, name: str) -> dict:
     """The schedule's description; stops with a clear message when notebook 03 has not run.
 
@@ -283,33 +378,130 @@ def wait_for_next_execution(
     raise TimeoutError(f"no new execution within {timeout_minutes} minutes")
 
 
-def wait_for_capture_files(
-    sagemaker_session, uri: str, *, timeout_minutes: float = 10
-) -> list[str]:
-    """List the capture files under ``uri``, waiting while none has arrived yet.
+def wait_for_processing_job(
+    session, name: str, *, timeout_minutes: float = 60, poll_seconds: float = 30
+) -> dict:
+    """Wait until a processing job ends, quietly, and return its description.
 
-    The emulator writes capture files at once; AWS delivers them a few minutes after the requests.
+    The SDK's own wait prints a dot per poll (a different number each run); this prints one
+    line on AWS, where a job takes minutes, and nothing on the emulator, where it takes seconds.
+    A kernel interrupt stops the waiting (not the job).
 
     Args:
-        sagemaker_session: the ``sagemaker.Session`` to list with.
-        uri: the endpoint's capture folder (``{capture_uri}/{endpoint}``).
-        timeout_minutes: how long to wait for the first file.
+        session: the connected session (:func:`mmutils.connect`).
+        name: the processing job's name.
+        timeout_minutes: give up after this long.
+        poll_seconds: live only: how often to ask (the emulator is asked every 0.2 s).
 
     Returns:
-        The capture files' S3 URIs, sorted (empty when none arrived in time).
-    """
-    from sagemaker.s3 import S3Downloader
+        ``DescribeProcessingJob``'s answer once the status is Completed, Failed or Stopped.
 
+    Raises:
+        TimeoutError: the job did not end within ``timeout_minutes``.
+    """
+    sm = session.client("sagemaker")
+    on_emulator = getattr(session, "emulator", None) is not None
+    if not on_emulator:
+        print(
+            f"Waiting for {name}: on AWS a processing job takes about 5 minutes (it starts an "
+            f"instance first); checking every {poll_seconds:.0f} s, interrupt to stop waiting."
+        )
     deadline = time.monotonic() + timeout_minutes * 60
-    announced = False
     while True:
-        files = sorted(S3Downloader.list(uri, sagemaker_session=sagemaker_session))
-        if files or time.monotonic() > deadline:
-            return files
-        if not announced:
-            print("Waiting for the first capture file (AWS delivers them after a few minutes)…")
-            announced = True
+        desc = sm.describe_processing_job(ProcessingJobName=name)
+        if desc["ProcessingJobStatus"] in ("Completed", "Failed", "Stopped"):
+            return desc
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"{name} still {desc['ProcessingJobStatus']} after {timeout_minutes} minutes"
+            )
+        time.sleep(0.2 if on_emulator else poll_seconds)
+
+
+def wait_for_capture_files(session, uri: str, *, timeout_minutes: float = 10) -> list[str]:
+    """The capture files under ``uri``; on AWS, waits while none has arrived yet.
+
+    The emulator writes capture files as the requests arrive, so there it does not wait: an
+    empty folder means no request was sent. AWS delivers the files a few minutes after the
+    requests, so there it polls (every 20 s, at most ``timeout_minutes``; a kernel interrupt
+    stops it).
+
+    Args:
+        session: the connected session (:func:`mmutils.connect`).
+        uri: the endpoint's capture folder (``{capture_uri}/{endpoint}``).
+        timeout_minutes: live only: how long to wait for the first file.
+
+    Returns:
+        The capture files' S3 URIs, sorted.
+
+    Raises:
+        NothingCapturedError: no file (on AWS: none within ``timeout_minutes``).
+    """
+    bucket, key = s3uri.split(uri)
+    s3 = session.client("s3")
+
+    def listing() -> list[str]:
+        out = []
+        for page in s3.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=key.rstrip("/") + "/"
+        ):
+            out += [s3uri.uri(bucket, obj["Key"]) for obj in page.get("Contents", [])]
+        return sorted(out)
+
+    files = listing()
+    if files:
+        return files
+    if getattr(session, "emulator", None) is not None:
+        raise NothingCapturedError(
+            f"No capture file under {uri}: the emulator writes them as requests arrive, so no "
+            "request reached the endpoint. Run the traffic cell (Step 4) first."
+        )
+    print(
+        "No capture file yet: AWS delivers them a few minutes after the requests. Waiting "
+        f"(checking every 20 s, at most {timeout_minutes:.0f} minutes; interrupt to stop)…"
+    )
+    deadline = time.monotonic() + timeout_minutes * 60
+    while time.monotonic() < deadline:
         time.sleep(20)
+        files = listing()
+        if files:
+            return files
+    raise NothingCapturedError(
+        f"No capture file under {uri} after {timeout_minutes:.0f} minutes. Check that the "
+        "traffic cell sent requests without errors, and that capture is enabled on the endpoint."
+    )
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def versions(backend: str | None = None) -> str:
+    """The versions that matter for the lab, one per line (a notebook's last cell prints them).
+
+    Args:
+        backend: the notebook's ``BACKEND``, shown first when given.
+    """
+    import platform
+    from importlib import metadata
+
+    lines = [f"backend  : {backend}"] if backend else []
+    lines.append(f"python   : {platform.python_version()}")
+    # (label, distributions that provide it: the CPU-only XGBoost wheel is "xgboost-cpu")
+    for label, dists in (
+        ("mmlab", ("mmlab",)),
+        ("sagemaker", ("sagemaker",)),
+        ("boto3", ("boto3",)),
+        ("moto", ("moto",)),
+        ("pandas", ("pandas",)),
+        ("xgboost", ("xgboost", "xgboost-cpu")),
+    ):
+        for dist in dists:
+            try:
+                lines.append(f"{label:<9}: {metadata.version(dist)}")
+                break
+            except metadata.PackageNotFoundError:
+                continue
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- cleanup

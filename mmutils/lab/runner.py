@@ -22,7 +22,7 @@ from mmutils.lab.notebook import names
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
 
 #: The lab, in order.
-LAB_NOTEBOOKS = ("01_capture", "02_baseline", "03_schedule", "04_visualize")
+LAB_NOTEBOOKS = ("01_capture", "02_baseline", "03_schedule", "04_visualize", "05_model_quality")
 
 
 class NotebookFailed(RuntimeError):
@@ -85,6 +85,112 @@ def _literal(raw: str):
         return json.loads(lowered)
     except json.JSONDecodeError:
         return raw
+
+
+class ParameterError(ValueError):
+    """A ``-p NAME VALUE`` the notebooks do not declare, or a value they cannot use."""
+
+
+#: the smallest value a numeric parameter may take, where the notebooks need one
+MINIMUMS = {"N_REQUESTS": 1, "HOURS": 1, "SEED": 0}
+#: set by ``mmlab run`` options, never with ``-p``
+OPTION_PARAMETERS = {"BACKEND": "--backend"}
+_BOOLEANS = {"true": True, "false": False}
+
+
+def declared_parameters(notebooks: tuple[str, ...]) -> dict[str, dict]:
+    """Every parameter the notebooks declare: name -> papermill's inspection (first one wins)."""
+    found: dict[str, dict] = {}
+    for name in notebooks:
+        for key, info in notebook_parameters(NOTEBOOKS / f"{name}.ipynb").items():
+            found.setdefault(key, {**info, "notebook": name})
+    return found
+
+
+def _default(info: dict):
+    import ast
+
+    try:
+        return ast.literal_eval(str(info.get("default")))
+    except (ValueError, SyntaxError):
+        return None
+
+
+def _coerce(name: str, value, default):
+    """``value`` as the type of the declared default.
+
+    Raises:
+        ParameterError: the value cannot be that type.
+    """
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _BOOLEANS:
+            return _BOOLEANS[word]
+        raise ParameterError(f"{name} must be True or False, not {value!r}")
+    if isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ParameterError(f"{name} must be an integer, not {value!r}")
+    if isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ParameterError(f"{name} must be a number, not {value!r}")
+    if isinstance(default, str):
+        return value if isinstance(value, str) else str(value)
+    return value
+
+
+def check_parameters(params: dict, notebooks: tuple[str, ...]) -> dict:
+    """Check ``-p`` parameters against what the notebooks declare, before anything runs.
+
+    Args:
+        params: name -> value as parsed by :func:`parse_parameters`.
+        notebooks: the notebooks of this run.
+
+    Returns:
+        The parameters, each converted to the type of its declared default.
+
+    Raises:
+        ParameterError: an undeclared name (with "did you mean"), a value of the wrong type,
+            or a value out of range; the message says which and what is allowed.
+    """
+    import difflib
+
+    declared = declared_parameters(notebooks)
+    out = {}
+    for name, value in params.items():
+        if name in OPTION_PARAMETERS:
+            raise ParameterError(f"set {name} with {OPTION_PARAMETERS[name]}, not -p")
+        if name not in declared:
+            close = difflib.get_close_matches(name.upper(), list(declared), n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ParameterError(
+                f"unknown parameter {name}{hint} (the notebooks {', '.join(notebooks)} declare: "
+                f"{', '.join(sorted(declared))})"
+            )
+        value = _coerce(name, value, _default(declared[name]))
+        minimum = MINIMUMS.get(name)
+        if minimum is not None and value < minimum:
+            raise ParameterError(f"{name} must be at least {minimum}, not {value!r}")
+        out[name] = value
+    return out
+
+
+def new_run_folder(root: Path) -> Path:
+    """A run folder ``root/<UTC timestamp>`` no other run has (``-2``, ``-3``… when two runs
+    start in the same second): created atomically, so concurrent runs never share one."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        folder = root / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise RuntimeError(f"no free run folder under {root} for {stamp}")
 
 
 def notebook_parameters(path: Path) -> dict:
@@ -251,27 +357,32 @@ def run_lab(
     Raises:
         NotebookFailed: a notebook raised; nothing after it runs.
     """
-    params = dict(parameters or {})
+    params = check_parameters(dict(parameters or {}), notebooks)
     params["BACKEND"] = backend
     if render:
         if backend != "moto" or parameters:
             raise ValueError("--render uses the emulator and the default parameters only")
         params = {}
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    output = Path(output) if output else REPO_ROOT / "runs" / stamp
-    output.mkdir(parents=True, exist_ok=True)
+    if output:
+        output = Path(output)
+        output.mkdir(parents=True, exist_ok=True)
+    else:
+        output = new_run_folder(REPO_ROOT / "runs")
     report = RunReport(output=output, backend=backend)
     started = time.monotonic()
     saved_env = dict(os.environ)
     emulator_home = None
     try:
+        # progress as one final line per run, no intermediate frames (mmutils.lab.traffic)
+        os.environ.setdefault("MMLAB_PROGRESS", "text")
         if backend == "moto":
             from mmutils.emulator import lifecycle
 
             emulator_home = output / ".emulator"
             os.environ["MMLAB_HOME"] = str(emulator_home)
             echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
-            info = lifecycle.start()
+            # it stops when this process ends, however; a private run never sees old state
+            info = lifecycle.start(tied=True, fresh=True)
             echo(f"[mmlab run] emulator at {info.endpoint_url}")
         total = len(notebooks)
         for i, name in enumerate(notebooks, 1):
@@ -310,7 +421,15 @@ def run_lab(
     return report
 
 
+def _terminate_as_interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+    """SIGTERM ends ``mmlab run`` like Ctrl-C: its ``finally`` blocks stop the emulator."""
+    raise KeyboardInterrupt
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
         report = run_lab(
             output=args.output,
@@ -319,9 +438,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
             notebooks=tuple(args.notebooks or LAB_NOTEBOOKS),
             render=args.render,
         )
+    except ParameterError as exc:
+        print(f"[mmlab run] {exc}", file=sys.stderr)
+        return 2
     except NotebookFailed as exc:
         print(f"[mmlab run] FAILED: {exc}", file=sys.stderr)
         return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print()
     print(report.to_markdown())
     print(f"[mmlab run] executed notebooks and summary in {report.output}")

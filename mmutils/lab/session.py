@@ -226,12 +226,17 @@ def connect(
         mmutils.emulator.admin_client.EmulatorError: moto mode with ``start=False`` and no
             emulator.
     """
+    from mmutils.lab import ipython_errors
+
     if backend == "moto":
-        return _connect_moto(region, start=start, seed=seed)
-    if backend == "live":
+        session = _connect_moto(region, start=start, seed=seed)
+    elif backend == "live":
         sdk_patches.revert()
-        return _connect_live(region)
-    raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
+        session = _connect_live(region)
+    else:
+        raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
+    ipython_errors.install()  # after the SDK's import (it installs rich tracebacks)
+    return session
 
 
 # --------------------------------------------------------------------------- live

@@ -3,19 +3,32 @@
 The original lab started an endless background thread that only a kernel restart could stop.
 Here every run is bounded (a list of rows, or ``max_requests``), can be stopped (kernel
 interrupt, ``stop`` event, or ``TrafficHandle.stop()``), and reports what it sent.
+
+An interrupt means *stop*: :func:`send` prints what it sent, then lets the ``KeyboardInterrupt``
+go on, so the cell fails and a Run-All does not go on to the next cells.
+
+Progress (``MMLAB_PROGRESS``):
+
+- ``widget``: a tqdm widget (JupyterLab; needs ``ipywidgets``);
+- ``text``: no intermediate frames, one line at the end (headless runs: ``mmlab run``, nbval,
+  the committed outputs);
+- ``0`` / ``off``: nothing;
+- unset (``auto``): a widget in a Jupyter kernel when ``ipywidgets`` is installed, else a
+  text bar on a terminal.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-#: Progress bars are drawn unless MMLAB_PROGRESS=0 (set by tests that compare outputs).
-_PROGRESS_ENV = "MMLAB_PROGRESS"
+#: How progress is shown (see the module docstring).
+PROGRESS_ENV = "MMLAB_PROGRESS"
 
 
 @dataclass
@@ -55,11 +68,55 @@ def _seconds(duration) -> float:
     return float(parse_duration(str(duration)))
 
 
-def _progress_bar(total: int | None, desc: str, enabled: bool):
-    import os
+def progress_mode() -> str:
+    """``"widget"``, ``"text"``, ``"line"`` (a terminal bar) or ``"off"``, from ``MMLAB_PROGRESS``."""
+    value = os.environ.get(PROGRESS_ENV, "auto").strip().lower()
+    if value in ("0", "off", "none", "false"):
+        return "off"
+    if value in ("widget", "text"):
+        return value
+    if _in_jupyter_kernel() and _has_ipywidgets():
+        return "widget"
+    return "line" if sys.stdout.isatty() else "text"
 
-    if not enabled or os.environ.get(_PROGRESS_ENV) == "0":
+
+def _in_jupyter_kernel() -> bool:
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _has_ipywidgets() -> bool:
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _FinalLine:
+    """Progress for headless runs: nothing while running, ``desc: n/total requests`` at the end."""
+
+    def __init__(self, total: int | None, desc: str):
+        self.total, self.desc, self.n = total, desc, 0
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def close(self) -> None:
+        print(f"{self.desc}: {self.n}/{self.total} requests", file=sys.stdout, flush=True)
+
+
+def _progress_bar(total: int | None, desc: str, enabled: bool):
+    mode = progress_mode() if enabled else "off"
+    if mode == "off":
         return None
+    if mode == "text":
+        return _FinalLine(total, desc)
+    if mode == "widget":
+        from tqdm.notebook import tqdm as tqdm_widget
+
+        return tqdm_widget(total=total, desc=desc, unit="req", mininterval=0.5)
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="req", file=sys.stdout, mininterval=0.5, ncols=90)
@@ -95,7 +152,11 @@ def send(
         keep_predictions: how many of the first answers to keep in the result.
 
     Returns:
-        A :class:`TrafficResult`. A kernel interrupt ends the run cleanly with ``stopped=True``.
+        A :class:`TrafficResult`.
+
+    Raises:
+        KeyboardInterrupt: the kernel was interrupted; what was sent is printed first, and
+            nothing keeps sending.
     """
     predict = _predict_fn(target)
     rows = list(rows) if not isinstance(rows, list) else rows
@@ -126,6 +187,11 @@ def send(
                 emulator.advance(step)
     except KeyboardInterrupt:
         result.stopped = True
+        if bar is not None:
+            bar.close()
+            bar = None
+        print(f"Interrupted: {result}. Nothing keeps sending; the cells below do not run.")
+        raise
     finally:
         if bar is not None:
             bar.close()

@@ -11,6 +11,7 @@ Modules:
     distributions   ``show_distributions``
     timeline        violations across executions
     drift_metrics   ``feature_baseline_drift_*`` CloudWatch metrics
+    model_quality   model-quality metrics vs thresholds, over time; confusion matrix, ROC/PR
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from __future__ import annotations
 from mmutils.viz.distributions import show_distributions
 from mmutils.viz.documents import get_features, load_document, load_violations
 from mmutils.viz.drift_metrics import fetch_drift_metrics, list_drift_features, plot_drift_metrics
+from mmutils.viz.model_quality import (
+    metric_table,
+    metrics_over_time,
+    plot_confusion_matrix,
+    plot_curves,
+    plot_metrics_over_time,
+)
 from mmutils.viz.tables import (
     group_by_feature,
     show_violation_df,
@@ -37,7 +45,12 @@ __all__ = [
     "list_drift_features",
     "load_document",
     "load_violations",
+    "metric_table",
+    "metrics_over_time",
+    "plot_confusion_matrix",
+    "plot_curves",
     "plot_drift_metrics",
+    "plot_metrics_over_time",
     "plot_violations_over_time",
     "show_distributions",
     "show_violation_df",

@@ -32,6 +32,11 @@ BASELINE_ALPHA = 0.5
 _NUMERIC_COLUMNS = ["lower_bound", "upper_bound", "count", "centre", "width", "frequency"]
 
 
+#: Inches per chart: three panels fill a notebook's width at their nominal font sizes.
+PANEL_WIDTH = 3.7
+PANEL_HEIGHT = 3.0
+
+
 def numeric_buckets(feature: Mapping) -> pd.DataFrame:
     """The KLL buckets of a numeric feature with centre, width and frequency columns.
 
@@ -121,9 +126,12 @@ def show_distributions(
     baselines: Any = None,
     *,
     max_features: int | None = None,
-    cols: int = 5,
+    cols: int = 3,
 ) -> Figure:
-    """Bar charts of the distribution of each feature, five to a row.
+    """Bar charts of the distribution of each feature, three to a row.
+
+    Sized for a notebook's width: about 11 inches wide at three panels a row, so the labels
+    keep their nominal size when JupyterLab scales the image to the page.
 
     Args:
         features: the features to chart: ``{name: feature}`` (from ``get_features``), a list
@@ -144,7 +152,7 @@ def show_distributions(
     if max_features is not None:
         names = names[:max_features]
     rows = max(1, math.ceil(len(names) / cols))
-    fig = Figure(figsize=(4 * cols, 3.4 * rows), layout="constrained")
+    fig = Figure(figsize=(PANEL_WIDTH * cols, PANEL_HEIGHT * rows), layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, name in zip(axes, names, strict=False):
         cur_feature, base_feature = current.get(name), base.get(name)
@@ -154,8 +162,8 @@ def show_distributions(
                     transform=ax.transAxes, color="grey")  # fmt: skip
         kind = (cur_feature or base_feature or {}).get("inferred_type", "")
         ax.set_title(f"{name[:30]}\n{kind}", fontsize="medium")
-        ax.set_ylabel("frequency", fontsize="small")
-        ax.tick_params(labelsize="small")
+        ax.set_ylabel("frequency")
+        ax.tick_params(labelsize="medium")
     # Spare grid cells are removed so that fig.axes holds exactly one axes per feature.
     for ax in axes[max(1, len(names)) :]:
         ax.remove()

@@ -170,8 +170,22 @@ def style_violation_df(df: pd.DataFrame) -> Styler:
     return styler.apply(lambda _: css, axis=None).set_uuid("mmlab-violations")
 
 
+def violations_first(df: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`violation_df` table reordered for reading: drifted features first, then the
+    other features with a violation, then the rest (each group by name)."""
+    drift = df["baseline_drift_check"]
+    other = df[list(CHECK_TYPES)].any(axis=1) & ~drift
+    rank = pd.Series(2, index=df.index).mask(other, 1).mask(drift, 0)
+    order = sorted(df.index, key=lambda name: (rank[name], name))
+    return df.loc[order]
+
+
 def show_violation_df(
-    baseline_statistics: Any = None, latest_statistics: Any = None, violations: Any = None
+    baseline_statistics: Any = None,
+    latest_statistics: Any = None,
+    violations: Any = None,
+    *,
+    sort_violations_first: bool = False,
 ) -> Styler:
     """The styled violation table of a monitoring execution (see :func:`violation_df`).
 
@@ -183,11 +197,16 @@ def show_violation_df(
         baseline_statistics: baseline statistics (dict, path, JSON text or SDK object).
         latest_statistics: the execution's statistics (same forms).
         violations: the execution's constraint_violations document or its list.
+        sort_violations_first: order the rows with :func:`violations_first` (drift first)
+            instead of by feature name.
 
     Returns:
         A pandas ``Styler``; display it in a notebook, or call ``.to_html()``.
     """
-    return style_violation_df(violation_df(baseline_statistics, latest_statistics, violations))
+    df = violation_df(baseline_statistics, latest_statistics, violations)
+    if sort_violations_first:
+        df = violations_first(df)
+    return style_violation_df(df)
 
 
 #: Statistics that are not scalars and stay out of the summary table.

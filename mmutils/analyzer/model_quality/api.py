@@ -321,6 +321,57 @@ def run_model_quality_monitoring(
     merged = merge(capture_source, ground_truth_source, start_time, end_time)
     if len(merged) == 0:
         raise NoDataError(describe_no_match(merged, (capture_source, ground_truth_source)))
+    return monitor_merged(
+        merged,
+        constraints,
+        problem_type=problem_type,
+        inference_attribute=inference_attribute,
+        probability_attribute=probability_attribute,
+        probability_threshold_attribute=probability_threshold_attribute,
+        ground_truth_attribute=ground_truth_attribute,
+        end_time=end_time,
+        output_dir=output_dir,
+        publish_cloudwatch_metrics=publish_cloudwatch_metrics,
+        metrics_dir=metrics_dir,
+        endpoint_name=endpoint_name,
+        schedule_name=schedule_name,
+        metric_time=metric_time,
+        seed=seed,
+    )
+
+
+def monitor_merged(
+    merged: MergeResult,
+    baseline_constraints,
+    *,
+    problem_type: str,
+    inference_attribute: str | None = None,
+    probability_attribute: str | None = None,
+    probability_threshold_attribute: float | str | None = None,
+    ground_truth_attribute: str | None = None,
+    end_time=None,
+    output_dir: str | Path | None = None,
+    publish_cloudwatch_metrics: str | bool = "Disabled",
+    metrics_dir: str | Path | None = None,
+    endpoint_name: str | None = None,
+    schedule_name: str | None = None,
+    metric_time=None,
+    seed: int | None = 0,
+) -> ModelQualityMonitoringResult:
+    """The analysis half of an execution: already merged rows -> documents (and files).
+
+    The merge job's output (:func:`mmutils.analyzer.model_quality.merged.read_merged`) or
+    :func:`~mmutils.analyzer.model_quality.merge.merge` in memory; the arguments are those of
+    :func:`run_model_quality_monitoring`.
+
+    Raises:
+        NoDataError: no merged row.
+        AnalyzerError: a bad value (file and line named) or bad constraints.
+    """
+    constraints = _load(baseline_constraints, "baseline constraints")
+    documents.problem_blocks(problem_type)
+    if len(merged) == 0:
+        raise NoDataError()
     columns = merged_columns(
         merged,
         ground_truth_attribute=ground_truth_attribute,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 
 _DURATION = re.compile(r"^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
@@ -68,6 +68,101 @@ def to_croniter(expression: str) -> tuple[str, str]:
     return spec, year
 
 
+#: how far ahead a cron expression must fire at least once (else it is refused)
+HORIZON_YEARS = 5
+_YEAR_TOKEN = re.compile(r"^(\d{4})(?:-(\d{4}))?(?:/(\d+))?$")
+
+
+def check_frequency(expression: str) -> None:
+    """Refuse an expression that fires more than once an hour (Model Monitor runs hourly at most).
+
+    The service documents ``cron(0 * ? * * *)`` (hourly), ``cron(0 H ? * * *)`` (daily) and
+    ``cron(0 H/N ? * * *)``; the minutes field is always one value. UNCONFIRMED: the exact text
+    AWS answers; ours says what is wrong and what is allowed.
+
+    Raises:
+        ValueError: the minutes field is not a single minute (``*``, ``0/1``, ``0,30``, ``0-5``).
+    """
+    spec, _ = to_croniter(expression)
+    minute = spec.split()[0]
+    if not (minute.isdigit() and 0 <= int(minute) <= 59):
+        raise ValueError(
+            f"Invalid ScheduleExpression {expression!r}: Model Monitor schedules run at most "
+            f"hourly, so the minutes field must be one minute (0-59), not {minute!r}; "
+            "e.g. hourly cron(0 * ? * * *), daily cron(0 12 ? * * *), every 6 hours "
+            "cron(0 0/6 ? * * *)"
+        )
+
+
+def _years(field: str) -> set[int] | None:
+    """The years a year field allows (None: any year).
+
+    Raises:
+        ValueError: not years, ranges or steps of four-digit years.
+    """
+    if field in ("*", "?"):
+        return None
+    years: set[int] = set()
+    for part in field.split(","):
+        m = _YEAR_TOKEN.match(part)
+        if not m:
+            raise ValueError(f"bad year {part!r}")
+        first = int(m.group(1))
+        last = int(m.group(2) or (first if not m.group(3) else 2199))
+        years.update(range(first, last + 1, int(m.group(3) or 1)))
+    return years
+
+
+def check_fires(expression: str, now: dt.datetime) -> None:
+    """Refuse an expression that never fires within :data:`HORIZON_YEARS` of ``now``.
+
+    ``cron(0 0 31 2 ? *)`` (February 31st) or a year field in the past never fire; accepting
+    one would leave the scheduler nothing to compute.
+
+    Raises:
+        ValueError: the expression never fires (the message says why).
+    """
+    spec, year = to_croniter(expression)
+    try:
+        years = _years(year)
+    except ValueError as exc:
+        raise ValueError(f"Invalid ScheduleExpression {expression!r}: {exc}") from None
+    horizon = now.replace(tzinfo=None) + dt.timedelta(days=366 * HORIZON_YEARS)
+    never = ValueError(
+        f"Invalid ScheduleExpression {expression!r}: it names no date between now and "
+        f"{horizon.year} (e.g. February 31st, or only past years), so it would never run"
+    )
+    if years is not None and not any(now.year <= y <= horizon.year for y in years):
+        raise never
+    start = now.replace(tzinfo=None)
+    if years is not None:  # start in the first allowed year (no walk through the years before)
+        first = min(y for y in years if y >= now.year)
+        start = max(start, dt.datetime(first, 1, 1) - dt.timedelta(seconds=1))
+    try:
+        it = croniter(spec, start, max_years_between_matches=HORIZON_YEARS)
+        for _ in range(24 * 366 * HORIZON_YEARS):
+            nxt = it.get_next(dt.datetime)
+            if nxt > horizon:
+                break
+            if years is None or nxt.year in years:
+                return
+    except CroniterBadDateError:
+        pass
+    raise never
+
+
+def validate_schedule(expression: str, schedule_config: dict, now: dt.datetime) -> None:
+    """Everything CreateMonitoringSchedule/UpdateMonitoringSchedule check of a ScheduleConfig.
+
+    Raises:
+        ValueError: the expression is malformed, sub-hourly, or never fires.
+    """
+    validate_expression(expression, schedule_config)
+    if not is_one_time(expression):
+        check_frequency(expression)
+        check_fires(expression, now)
+
+
 def is_one_time(expression: str) -> bool:
     """True for the one-time expression ``NOW``."""
     return expression.strip() == "NOW"
@@ -96,12 +191,13 @@ def validate_expression(expression: str, schedule_config: dict) -> None:
 def fire_times(expression: str, after: dt.datetime, until: dt.datetime, limit: int = 10000):
     """Scheduled times of a cron expression in ``(after, until]`` (naive UTC)."""
     spec, year = to_croniter(expression)
+    years = _years(year)
     it = croniter(spec, after)
     out = []
     while len(out) < limit:
         nxt = it.get_next(dt.datetime)
-        if nxt > until:
+        if nxt > until or (years is not None and nxt.year > max(years)):
             break
-        if year in ("*", "?") or str(nxt.year) in year.split(","):
+        if years is None or nxt.year in years:
             out.append(nxt)
     return out

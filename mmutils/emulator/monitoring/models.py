@@ -16,6 +16,7 @@ import copy
 import datetime as dt
 import json
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
 from mmutils.emulator import patch_table, service_defaults
 from mmutils.emulator.clock import moto_now
-from mmutils.emulator.monitoring.cron import fire_times, is_one_time, validate_expression
+from mmutils.emulator.monitoring.cron import fire_times, is_one_time, validate_schedule
 from mmutils.emulator.state import STATE
 
 #: the job-definition tables of moto's backend, by MonitoringType
@@ -275,7 +276,7 @@ class MonitoringScheduleBackend:
         expression = (config.get("ScheduleConfig") or {}).get("ScheduleExpression")
         if expression:
             try:
-                validate_expression(expression, config.get("ScheduleConfig") or {})
+                validate_schedule(expression, config.get("ScheduleConfig") or {}, moto_now())
             except ValueError as exc:
                 raise ValidationError(message=str(exc)) from exc
 
@@ -554,14 +555,26 @@ def next_due(now: dt.datetime) -> tuple[dt.datetime, str, str, Schedule] | None:
                 sch.settle(force=is_one_time(sch.expression))
                 if sch.status != "Scheduled":
                     continue
-                if is_one_time(sch.expression):
-                    when = None if sch.fired else sch.creation_time
-                else:
-                    times = fire_times(sch.expression, sch.cursor or sch.creation_time, now, 1)
-                    when = times[0] if times else None
+                when = _next_time(sch, now)
                 if when is not None and when <= now and (best is None or when < best[0]):
                     best = (when, account, region, sch)
     return best
+
+
+def _next_time(sch: Schedule, now: dt.datetime) -> dt.datetime | None:
+    """The schedule's next execution time up to ``now``; a schedule whose time cannot be
+    computed is set ``Failed`` (with the reason, logged once) instead of stopping the others."""
+    try:
+        if is_one_time(sch.expression):
+            return None if sch.fired else sch.creation_time
+        times = fire_times(sch.expression, sch.cursor or sch.creation_time, now, 1)
+        return times[0] if times else None
+    except Exception as exc:  # noqa: BLE001 - one bad schedule must not stop the scheduler
+        sch.status = "Failed"
+        sch.failure_reason = f"The schedule expression {sch.expression!r} cannot run: {exc}"
+        sch.last_modified_time = moto_now()
+        print(f"mmlab scheduler: schedule {sch.name} failed: {sch.failure_reason}", file=sys.stderr)
+        return None
 
 
 def mark_fired(sch: Schedule, scheduled: dt.datetime) -> None:

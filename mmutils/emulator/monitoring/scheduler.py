@@ -21,7 +21,7 @@ import traceback
 from moto.sagemaker.models import sagemaker_backends
 
 from mmutils.emulator.clock import moto_now
-from mmutils.emulator.monitoring import batch_inputs, models
+from mmutils.emulator.monitoring import batch_inputs, model_quality, models
 from mmutils.emulator.monitoring.executions import (
     analysis_window,
     build_execution,
@@ -122,15 +122,17 @@ class Scheduler:
             )
             if not files:
                 return self._fail(account, region, sch, scheduled, NO_DATA)
-            request = batch_inputs.build_batch_execution(
-                sch=sch,
-                definition=definition,
-                batch=batch,
-                files=files,
-                scheduled=scheduled,
-                start=start,
-                end=end,
-            )
+            requests = [
+                batch_inputs.build_batch_execution(
+                    sch=sch,
+                    definition=definition,
+                    batch=batch,
+                    files=files,
+                    scheduled=scheduled,
+                    start=start,
+                    end=end,
+                )
+            ]
         else:
             ep_input = endpoint_input(definition) or {}
             endpoint_name = ep_input.get("EndpointName") or sch.endpoint_name
@@ -142,7 +144,7 @@ class Scheduler:
             hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
             if not hours:
                 return self._fail(account, region, sch, scheduled, NO_DATA)
-            request = build_execution(
+            window = dict(
                 sch=sch,
                 definition=definition,
                 endpoint=endpoint_name,
@@ -152,34 +154,34 @@ class Scheduler:
                 start=start,
                 end=end,
             )
+            if sch.monitoring_type == "ModelQuality":
+                # the ground-truth merge job, then the analysis (monitoring/model_quality.py)
+                truth = model_quality.ground_truth_uri(definition) or ""
+                folders = (
+                    model_quality.ground_truth_hours(account, truth, start, scheduled)
+                    if truth
+                    else []
+                )
+                if not folders:
+                    reason = f"{NO_DATA}: no ground truth under {truth or '(none)'} for this window"
+                    return self._fail(account, region, sch, scheduled, reason)
+                requests = model_quality.build_requests(
+                    ground_truth=truth, ground_truth_folders=folders, **window
+                )
+            else:
+                requests = [build_execution(**window)]
         # as on the service: Pending (job being created) -> InProgress -> terminal
-        pending = monitoring.record_execution(sch.name, self._summary(sch, scheduled, "Pending"))
-        name = request["ProcessingJobName"]
-        if name in backend.processing_jobs:  # already ran (e.g. schedule re-created)
-            job = backend.processing_jobs[name]
-        else:
-            job = backend.create_processing_job(
-                app_specification=request["AppSpecification"],
-                experiment_config=None,
-                network_config=request["NetworkConfig"],
-                processing_inputs=request["ProcessingInputs"],
-                processing_job_name=name,
-                processing_output_config=request["ProcessingOutputConfig"],
-                role_arn=request["RoleArn"],
-                tags=[],
-                stopping_condition=request["StoppingCondition"],
-            )
-            init_processing_job(
-                job,
-                environment=request["Environment"],
-                resources=request["ProcessingResources"],
-                monitoring_schedule_arn=sch.arn,
-            )
-        running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
-        running["CreationTime"] = pending["CreationTime"]
-        record = monitoring.record_execution(sch.name, running)
-        if job.processing_job_status == "InProgress":
-            RUNTIME.run(account, region, name)
+        record = monitoring.record_execution(sch.name, self._summary(sch, scheduled, "Pending"))
+        for request in requests:
+            name = request["ProcessingJobName"]
+            job = self._job(account, region, sch, request)
+            running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
+            running["CreationTime"] = record["CreationTime"]
+            record = monitoring.record_execution(sch.name, running)
+            if job.processing_job_status == "InProgress":
+                RUNTIME.run(account, region, name)
+            if job.processing_job_status != "Completed":
+                break
         status = job.processing_job_status
         if status == "Completed":
             message = job.exit_message or ""
@@ -193,6 +195,32 @@ class Scheduler:
         record = monitoring.record_execution(sch.name, final)
         return self._report(sch, scheduled, record, name)
 
+    @staticmethod
+    def _job(account: str, region: str, sch: Schedule, request: dict):
+        """The processing job of a request: created in moto, or the one that already ran."""
+        backend = sagemaker_backends[account][region]
+        name = request["ProcessingJobName"]
+        if name in backend.processing_jobs:  # already ran (e.g. schedule re-created)
+            return backend.processing_jobs[name]
+        job = backend.create_processing_job(
+            app_specification=request["AppSpecification"],
+            experiment_config=None,
+            network_config=request["NetworkConfig"],
+            processing_inputs=request["ProcessingInputs"],
+            processing_job_name=name,
+            processing_output_config=request["ProcessingOutputConfig"],
+            role_arn=request["RoleArn"],
+            tags=[],
+            stopping_condition=request["StoppingCondition"],
+        )
+        init_processing_job(
+            job,
+            environment=request["Environment"],
+            resources=request["ProcessingResources"],
+            monitoring_schedule_arn=sch.arn,
+        )
+        return job
+
     # --------------------------------------------------------------------------- background
     def start(self) -> None:
         """Check for due executions every few seconds (real time, and ``NOW`` schedules)."""
@@ -203,11 +231,16 @@ class Scheduler:
         self._thread.start()
 
     def _loop(self) -> None:
+        last_error = None
         while not self._stop.wait(self.check_interval):
             try:
                 self.run_due()
-            except Exception:  # noqa: BLE001 - keep scheduling
-                traceback.print_exc(file=sys.stderr)
+                last_error = None
+            except Exception as exc:  # noqa: BLE001 - keep scheduling
+                # the same failure every few seconds is logged once, not once per check
+                if repr(exc) != last_error:
+                    traceback.print_exc(file=sys.stderr)
+                last_error = repr(exc)
 
     def stop(self) -> None:
         """Stop the background checks (an execution in progress finishes first)."""
