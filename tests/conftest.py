@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# test emulators (subprocesses inherit it) keep a frozen clock: exact times in assertions; the
+# flowing clock has its own tests, which ask for it
+os.environ.setdefault("MMLAB_CLOCK", "frozen")
+
 from mmutils.paths import REPO_ROOT, TEST_DATA
 
 #: ../shared/conformance beside the checkout (override with MMLAB_CONFORMANCE)

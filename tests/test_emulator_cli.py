@@ -60,20 +60,20 @@ def test_start_status_env_clock_reset_stop(home, capsys):
 
     code, out, _ = run(capsys, "clock", "set", "2026-01-05T09:55:00Z")
     assert code == 0
-    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:55:00.000Z (manual)"
+    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:55:00.000Z (frozen)"
     code, out, _ = run(capsys, "clock", "advance", "90s")
-    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:56:30.000Z (manual)"
+    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:56:30.000Z (frozen)"
     assert "no monitoring execution fell due" in out
     code, out, _ = run(capsys, "clock", "advance", "2m")
-    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:58:30.000Z (manual)"
+    assert out.splitlines()[0] == "emulator clock: 2026-01-05T09:58:30.000Z (frozen)"
     code, out, _ = run(capsys, "clock", "advance", "--to-next-hour")
-    assert out.splitlines()[0] == "emulator clock: 2026-01-05T10:00:00.000Z (manual)"
+    assert out.splitlines()[0] == "emulator clock: 2026-01-05T10:00:00.000Z (frozen)"
     code, out, _ = run(capsys, "clock", "advance", "1h")
-    assert out.splitlines()[0] == "emulator clock: 2026-01-05T11:00:00.000Z (manual)"
+    assert out.splitlines()[0] == "emulator clock: 2026-01-05T11:00:00.000Z (frozen)"
     code, out, _ = run(capsys, "clock", "show")
-    assert out.strip() == "emulator clock: 2026-01-05T11:00:00.000Z (manual)"
+    assert out.strip() == "emulator clock: 2026-01-05T11:00:00.000Z (frozen)"
     code, out, _ = run(capsys, "clock")
-    assert out.strip() == "emulator clock: 2026-01-05T11:00:00.000Z (manual)"
+    assert out.strip() == "emulator clock: 2026-01-05T11:00:00.000Z (frozen)"
 
     code, _, err = run(capsys, "clock", "advance", "soon")
     assert code == 1 and "soon" in err

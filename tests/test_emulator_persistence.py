@@ -107,7 +107,7 @@ def test_graceful_stop_keeps_everything_and_loses_no_capture(tmp_path):
         assert len(read_lines(emu.client("s3"), BUCKET, "capture/")) == 100  # 0 lost
         before = _lab_state(emu)
         assert before["endpoint"] == "InService"
-        assert before["clock"] == {"now": "2026-01-05T09:50:00.000Z", "mode": "manual"}
+        assert before["clock"] == {"now": "2026-01-05T09:50:00.000Z", "mode": "frozen"}
         assert before["objects"]["binary/\u00e9 key"] == bytes(range(256)) * 9
         assert before["objects"]["empty"] == b""
         assert (

@@ -145,7 +145,7 @@ def test_sdk_calls_stay_on_loopback(hostile):
     assert image_uris.retrieve("model-monitor", "us-east-1").startswith("156813124566.dkr.ecr")
     monitor = DefaultModelMonitor(role=aws.role, sagemaker_session=sess)
     assert monitor.image_uri.endswith("sagemaker-model-monitor-analyzer")
-    assert aws.emulator.clock()["mode"] in ("real", "manual")  # the admin client, too
+    assert aws.emulator.clock()["mode"] in ("real", "flowing", "frozen")  # the admin client, too
     assert len(recorder.connects) > before
     assert recorder.outside() == []
 
@@ -183,8 +183,9 @@ def test_telemetry_is_never_sent(hostile):
     assert recorder.outside() == []
 
 
-def test_the_recorder_would_catch_a_leak(hostile):
-    """Negative control: an ordinary session aimed at AWS is seen (and refused) by the harness."""
+def test_a_plain_client_aimed_at_aws_is_answered_by_the_emulator(hostile):
+    """After connect(), the process's HTTPS_PROXY is the emulator's loopback proxy: a client
+    that was never told about the emulator still reaches only 127.0.0.1."""
     _, recorder = hostile
     session = boto3.Session(
         aws_access_key_id="x", aws_secret_access_key="y", region_name="us-east-1"
@@ -193,6 +194,24 @@ def test_the_recorder_would_catch_a_leak(hostile):
         "sts",
         endpoint_url="https://sts.us-east-1.amazonaws.com",
         config=botocore.config.Config(retries={"max_attempts": 1}),
+    )
+    assert client.get_caller_identity()["Account"] == "123456789012"
+    assert os.environ["HTTPS_PROXY"].startswith("http://127.0.0.1:")
+    assert recorder.outside() == []
+
+
+def test_the_recorder_would_catch_a_leak(hostile):
+    """Negative control: a client with its own (non-loopback) proxy is seen and refused."""
+    _, recorder = hostile
+    session = boto3.Session(
+        aws_access_key_id="x", aws_secret_access_key="y", region_name="us-east-1"
+    )
+    client = session.client(
+        "sts",
+        endpoint_url="https://sts.us-east-1.amazonaws.com",
+        config=botocore.config.Config(
+            retries={"max_attempts": 1}, proxies={"https": "http://10.255.255.1:3128"}
+        ),
     )
     with pytest.raises(Exception):  # noqa: B017 - the refused connection
         client.get_caller_identity()
@@ -235,7 +254,8 @@ def test_server_listens_on_loopback_only(hostile):
     info = lifecycle.status()
     assert info is not None
     addresses = _listening_addresses(info.pid)
-    assert addresses == ["127.0.0.1"]
+    # the emulator's port and its HTTPS proxy's, both on loopback
+    assert addresses == ["127.0.0.1", "127.0.0.1"]
 
 
 def test_server_refuses_a_public_host():

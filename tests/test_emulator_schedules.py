@@ -4,6 +4,7 @@ tags on schedule ARNs and the SDK's DefaultModelMonitor.attach."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from emulator_support import ANALYZER_IMAGE, REGION, data_quality_job_definition, running
@@ -47,6 +48,10 @@ def test_crud_and_errors(emu):
         Tags=[{"Key": "lab", "Value": "mm"}],
     )["MonitoringScheduleArn"]
     assert arn == f"arn:aws:sagemaker:{REGION}:123456789012:monitoring-schedule/crud"
+    desc = sm.describe_monitoring_schedule(MonitoringScheduleName="crud")
+    # as on the service: Pending for a moment, then Scheduled
+    assert desc["MonitoringScheduleStatus"] == "Pending"
+    time.sleep(0.6)
     desc = sm.describe_monitoring_schedule(MonitoringScheduleName="crud")
     assert desc["MonitoringScheduleStatus"] == "Scheduled"
     assert desc["MonitoringType"] == "DataQuality"
@@ -223,4 +228,6 @@ def test_sdk_attach(emu):
     assert monitor.tags == [{"Key": "owner", "Value": "lab"}]
     assert monitor.image_uri == ANALYZER_IMAGE
     assert monitor.env == {"publish_cloudwatch_metrics": "Enabled"}
+    assert monitor.describe_schedule()["MonitoringScheduleStatus"] in ("Pending", "Scheduled")
+    time.sleep(0.6)
     assert monitor.describe_schedule()["MonitoringScheduleStatus"] == "Scheduled"

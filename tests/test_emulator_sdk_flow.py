@@ -204,6 +204,10 @@ def test_lab_flow_end_to_end(aws, test_data_dir, capsys, monkeypatch):
         enable_cloudwatch_metrics=True,
     )
     schedule = monitor.describe_schedule()
+    # as on the service: Pending for a moment after creation, then Scheduled
+    assert schedule["MonitoringScheduleStatus"] in ("Pending", "Scheduled")
+    monitor._wait_for_schedule_changes_to_apply()
+    schedule = monitor.describe_schedule()
     assert schedule["MonitoringScheduleStatus"] == "Scheduled"
     assert schedule["MonitoringScheduleConfig"]["ScheduleConfig"]["ScheduleExpression"] == (
         "cron(0 * ? * * *)"
@@ -214,7 +218,7 @@ def test_lab_flow_end_to_end(aws, test_data_dir, capsys, monkeypatch):
     capsys.readouterr()
     assert main(["emulator", "clock", "advance", "--to-next-hour"]) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "emulator clock: 2026-01-05T10:00:00.000Z (manual)"
+    assert printed[0] == "emulator clock: 2026-01-05T10:00:00.000Z (frozen)"
     assert printed[1] == "ran 1 monitoring execution:"
     assert re.match(
         rf"  {SCHEDULE}  scheduled 2026-01-05T10:00:00\S*  CompletedWithViolations  "

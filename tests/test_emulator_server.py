@@ -51,10 +51,10 @@ def test_clock_set_advance_next_hour_and_real(emu):
     c = EmulatorClient(emu.url)
     assert c.set_clock("2024-03-05T10:15:30Z") == {
         "now": "2024-03-05T10:15:30.000Z",
-        "mode": "manual",
+        "mode": "frozen",
         "executions": [],
     }
-    assert c.clock() == {"now": "2024-03-05T10:15:30.000Z", "mode": "manual"}
+    assert c.clock() == {"now": "2024-03-05T10:15:30.000Z", "mode": "frozen"}
     assert c.advance("1h30m")["now"] == "2024-03-05T11:45:30.000Z"
     assert c.advance(90)["now"] == "2024-03-05T11:47:00.000Z"
     assert c.advance_to_next_hour()["now"] == "2024-03-05T12:00:00.000Z"
@@ -123,7 +123,7 @@ def test_admin_client_ignores_a_proxy_from_the_environment(emu, monkeypatch):
         urllib.request.build_opener().open(emu.url + HEALTH_PATH, timeout=5)
     client = EmulatorClient(emu.url, timeout=5)
     assert client.health()["pid"] == emu.proc.pid
-    assert client.clock()["mode"] in ("real", "manual")
+    assert client.clock()["mode"] in ("real", "flowing", "frozen")
     assert lifecycle.health(emu.url, timeout=5)["pid"] == emu.proc.pid
 
 

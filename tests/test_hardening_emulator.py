@@ -352,7 +352,7 @@ BAD_CLOCK = [
     ({"advance": None}, "advance needs a number of seconds, got None"),
     ({"advance": -5}, "cannot advance the clock by a negative amount (-5.0 s)"),
     ({"set": "yesterday"}, "not an ISO-8601 time: 'yesterday'"),
-    ({"mode": "fast"}, "unknown clock mode 'fast' (use 'real')"),
+    ({"mode": "fast"}, "unknown clock mode 'fast' (use 'real', 'flowing' or 'frozen')"),
     ([1, 2], "the request body must be a JSON object"),
 ]
 

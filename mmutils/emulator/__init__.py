@@ -9,7 +9,7 @@ Modules:
     admin_client    the one client of the admin routes (``EmulatorClient``, ``EmulatorError``)
     admin_routes    the server side of ``/moto-api/mmlab/*`` (health, clock, flush, seed, reset)
     cli             ``mmlab emulator start|stop|status|reset|env|clock``
-    clock           the emulator clock (real time, or manual: set/advance)
+    clock           the emulator clock (real time; flowing after set/advance; or frozen)
     state           process-wide ids, state folder and reset/stop/flush/seed hooks
     s3io            in-process access to moto's S3 objects
     endpoints       DescribeEndpoint/DescribeModel answers as SageMaker gives them, UpdateEndpoint,

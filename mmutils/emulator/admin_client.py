@@ -102,11 +102,11 @@ class EmulatorClient:
         return doc if isinstance(doc, dict) and doc.get("service") == SERVICE_NAME else None
 
     def clock(self) -> dict:
-        """``{"now": ISO, "mode": "real"|"manual"}``."""
+        """``{"now": ISO, "mode": "real"|"flowing"|"frozen"}``."""
         return self._call("GET", CLOCK_PATH)
 
     def set_clock(self, iso: str) -> dict:
-        """Switch to manual time at ``iso``; returns the clock and the executions that ran."""
+        """Put the clock at ``iso``; returns the clock and the executions that ran."""
         return self._call("POST", CLOCK_PATH, {"set": iso})
 
     def advance(self, seconds: float | str) -> dict:
@@ -120,6 +120,14 @@ class EmulatorClient:
     def real_time(self) -> dict:
         """Return to real time."""
         return self._call("POST", CLOCK_PATH, {"mode": "real"})
+
+    def freeze_clock(self) -> dict:
+        """Stop the clock until moved (it stays frozen through set/advance)."""
+        return self._call("POST", CLOCK_PATH, {"mode": "frozen"})
+
+    def flowing_clock(self) -> dict:
+        """Let a frozen clock run on at real speed."""
+        return self._call("POST", CLOCK_PATH, {"mode": "flowing"})
 
     def flush(self) -> dict:
         """Write buffered capture records to S3."""

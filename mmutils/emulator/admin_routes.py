@@ -1,9 +1,11 @@
 """The ``/moto-api/mmlab/*`` admin routes (JSON over HTTP on the emulator's own port).
 
-- ``GET  /moto-api/mmlab/health`` → ``{"service": "mmlab-emulator", "pid", "version", "moto"}``
-- ``GET  /moto-api/mmlab/clock`` → ``{"now", "mode"}``
+- ``GET  /moto-api/mmlab/health`` → ``{"service": "mmlab-emulator", "pid", "version", "moto",
+  "proxy": {"url", "ca_bundle"}}`` (``proxy``: see :mod:`mmutils.emulator.proxy`)
+- ``GET  /moto-api/mmlab/clock`` → ``{"now", "mode": "real"|"flowing"|"frozen"}``
 - ``POST /moto-api/mmlab/clock`` ``{"set": ISO}`` | ``{"advance": seconds}`` |
-  ``{"to_next_hour": true}`` | ``{"mode": "real"}`` → moves the clock, runs every monitoring
+  ``{"to_next_hour": true}`` | ``{"mode": "real"|"flowing"|"frozen"}`` → moves the clock (a set
+  or advanced clock flows on at real speed unless frozen), runs every monitoring
   execution that fell due (in order) and answers ``{"now", "mode", "executions": [...]}``
 - ``POST /moto-api/mmlab/flush`` → writes buffered capture records to S3
 - ``POST /moto-api/mmlab/seed`` ``{"seed": int}`` → deterministic ids from here on
@@ -59,16 +61,19 @@ def _json_body(request: Any) -> dict:
 
 
 def health(request: Any, full_url: str, headers: Any) -> tuple[int, dict, str]:
-    """``GET /moto-api/mmlab/health``."""
-    return _reply(
-        200,
-        {
-            "service": SERVICE_NAME,
-            "pid": os.getpid(),
-            "version": __version__,
-            "moto": moto.__version__,
-        },
-    )
+    """``GET /moto-api/mmlab/health`` (with ``proxy``: the HTTPS proxy's URL and CA bundle)."""
+    from mmutils.emulator import proxy
+
+    doc = {
+        "service": SERVICE_NAME,
+        "pid": os.getpid(),
+        "version": __version__,
+        "moto": moto.__version__,
+    }
+    running = proxy.current()
+    if running is not None and running.url:
+        doc["proxy"] = {"url": running.url, "ca_bundle": running.ca_bundle}
+    return _reply(200, doc)
 
 
 def apply_clock_command(doc: dict) -> dict:
@@ -100,12 +105,18 @@ def apply_clock_command(doc: dict) -> dict:
             CLOCK.to_next_hour()
         elif doc.get("mode") == "real":
             CLOCK.real()
-        elif "mode" in doc and doc["mode"] != "manual":
-            raise ValueError(f"unknown clock mode {doc['mode']!r} (use 'real')")
-        elif not doc.get("mode"):
+        elif doc.get("mode") in ("frozen", "manual"):
+            CLOCK.freeze()
+        elif doc.get("mode") == "flowing":
+            CLOCK.flow()
+        elif "mode" in doc:
+            raise ValueError(
+                f"unknown clock mode {doc['mode']!r} (use 'real', 'flowing' or 'frozen')"
+            )
+        else:
             raise ValueError(
                 'expected one of {"set": ISO}, {"advance": seconds}, {"to_next_hour": true}, '
-                '{"mode": "real"}'
+                '{"mode": "real"|"flowing"|"frozen"}'
             )
         executions = STATE.run_due()
         return {**CLOCK.snapshot(), "executions": executions}

@@ -68,7 +68,9 @@ def register(subparsers) -> None:
     clock.set_defaults(func=_clock_show)
     csub = clock.add_subparsers(dest="clock_command", metavar="ACTION")
     csub.add_parser("show", help="print the emulator time and mode").set_defaults(func=_clock_show)
-    p = csub.add_parser("set", help="stop the clock at an ISO time (manual mode)")
+    p = csub.add_parser(
+        "set", help="put the clock at an ISO time (it runs on from there unless frozen)"
+    )
     p.add_argument("when", metavar="ISO", help="e.g. 2026-01-05T09:55:00Z")
     p.set_defaults(func=_clock_set)
     p = csub.add_parser("advance", help="move the clock forward and run what falls due")
@@ -76,6 +78,12 @@ def register(subparsers) -> None:
     p.add_argument("--to-next-hour", action="store_true", help="jump to the next full hour")
     p.set_defaults(func=_clock_advance)
     csub.add_parser("real", help="follow real time again").set_defaults(func=_clock_real)
+    csub.add_parser(
+        "freeze", help="stop the clock until moved (deterministic runs; MMLAB_CLOCK=frozen)"
+    ).set_defaults(func=_clock_freeze)
+    csub.add_parser("flow", help="let a frozen clock run on at real speed").set_defaults(
+        func=_clock_flow
+    )
 
 
 # --------------------------------------------------------------------------- admin client
@@ -230,6 +238,14 @@ def _clock_set(args: argparse.Namespace) -> int:
 
 def _clock_real(args: argparse.Namespace) -> int:
     return _clock_command(lambda admin: admin.real_time())
+
+
+def _clock_freeze(args: argparse.Namespace) -> int:
+    return _clock_command(lambda admin: admin.freeze_clock())
+
+
+def _clock_flow(args: argparse.Namespace) -> int:
+    return _clock_command(lambda admin: admin.flowing_clock())
 
 
 def _clock_advance(args: argparse.Namespace) -> int:

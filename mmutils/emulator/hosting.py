@@ -36,8 +36,9 @@ from moto.sagemakerruntime import responses as rtr
 
 from mmutils.emulator import patch_table, s3io
 from mmutils.emulator.capture_writer import WRITER
+from mmutils.emulator.model_data import load_booster
+from mmutils.emulator.model_data import locate as model_data_location
 from mmutils.emulator.state import STATE
-from mmutils.formats import s3uri
 
 HANDLER_ENV = "MMLAB_INFERENCE_HANDLER"
 SUPPORTED_ACCEPTS = ("application/json", "application/jsonlines", "text/csv")
@@ -87,8 +88,7 @@ class XGBoostModel:
                     names = ", ".join(m.name for m in files) or "nothing"
                     raise ValueError(f"{source} holds no xgboost-model (it holds {names})")
                 raw = tar.extractfile(member).read()
-            booster = xgboost.Booster()
-            booster.load_model(bytearray(raw))
+            booster = load_booster(raw, source)
             booster.set_param("nthread", 1)
         except (tarfile.TarError, ValueError, xgboost.core.XGBoostError) as exc:
             raise ModelInvocationError(500, f"Unable to load model: {exc}") from exc
@@ -175,7 +175,7 @@ class ModelCache:
             if key in self._models:
                 return self._models[key]
         try:
-            bucket, obj = s3uri.split(model_data)
+            bucket, obj = model_data_location(model_data)
             data = s3io.get_bytes(account, bucket, obj)
         except Exception as exc:  # noqa: BLE001 - missing bucket/key: the container cannot start
             raise ModelInvocationError(500, f"Unable to load model: {model_data}: {exc}") from exc

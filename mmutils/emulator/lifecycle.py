@@ -440,6 +440,28 @@ def reset() -> dict:
     return EmulatorClient(info.endpoint_url, timeout=30.0).reset()
 
 
+def proxy_env(info: EmulatorInfo) -> dict[str, str]:
+    """``HTTPS_PROXY``/``HTTP_PROXY`` and ``AWS_CA_BUNDLE`` of the emulator's HTTPS proxy.
+
+    With them, a request to an explicit AWS address (the SageMaker SDK's STS client,
+    ``endpoint_url="https://s3.<region>.amazonaws.com"``) is answered by the emulator, and a
+    request to any other host is refused by the proxy (see :mod:`mmutils.emulator.proxy`);
+    ``NO_PROXY`` keeps the emulator's own address direct. Empty when the emulator runs without
+    its proxy.
+    """
+    doc = health(info.endpoint_url) or {}
+    proxy = doc.get("proxy") or {}
+    if not proxy.get("url") or not proxy.get("ca_bundle"):
+        return {}
+    return {
+        "HTTPS_PROXY": proxy["url"],
+        "https_proxy": proxy["url"],
+        "HTTP_PROXY": proxy["url"],
+        "http_proxy": proxy["url"],
+        "AWS_CA_BUNDLE": proxy["ca_bundle"],
+    }
+
+
 def env_vars(info: EmulatorInfo | None, region: str = DEFAULT_REGION) -> dict[str, str | None]:
     """The environment a process needs to talk to the emulator and never to AWS.
 
@@ -452,6 +474,7 @@ def env_vars(info: EmulatorInfo | None, region: str = DEFAULT_REGION) -> dict[st
     env: dict[str, str | None] = {}
     if info is not None:
         env["AWS_ENDPOINT_URL"] = info.endpoint_url
+        env.update(proxy_env(info))
     env.update(
         {
             "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIAL,

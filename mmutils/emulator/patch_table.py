@@ -86,6 +86,21 @@ TABLE: tuple[Entry, ...] = (
         "calls",
         "to reset moto after clearing the lab's state",
     ),
+    *(
+        Entry(
+            "moto",
+            f"{_SM_RESPONSE}.{action}",
+            "patches",
+            "to fill in the defaults the service answers (NetworkConfig, StoppingCondition) and "
+            "leave out what was never set",
+        )
+        for action in (
+            "describe_processing_job",
+            "describe_data_quality_job_definition",
+            "describe_endpoint_config",
+            "describe_transform_job",
+        )
+    ),
     # ------------------------------------------------------------------ processing jobs
     Entry(
         "moto",
@@ -211,6 +226,14 @@ TABLE: tuple[Entry, ...] = (
         )
     ),
     *(
+        Entry("moto", f"{_SM_RESPONSE}.{action}", "adds", "to serve the monitoring-alert API")
+        for action in (
+            "list_monitoring_alerts",
+            "list_monitoring_alert_history",
+            "update_monitoring_alert",
+        )
+    ),
+    *(
         Entry("moto", f"{_SM_RESPONSE}.{action}", "calls", "to tag monitoring schedules")
         for action in ("list_tags", "add_tags", "delete_tags")
     ),
@@ -248,6 +271,37 @@ TABLE: tuple[Entry, ...] = (
         Entry("moto", f"moto.s3.models.S3Backend.{name}", "calls", "to read and write objects")
         for name in ("get_bucket", "get_object", "put_object")
     ),
+    # ------------------------------------------------------------------ batch transform
+    Entry(
+        "moto",
+        f"{_SM_RESPONSE}.create_transform_job",
+        "patches",
+        "to run the transform job over its S3 input and write its output",
+    ),
+    Entry(
+        "moto",
+        f"{_SM_BACKEND}.transform_jobs",
+        "reads",
+        "to find transform jobs",
+        instance=True,
+    ),
+    # ------------------------------------------------------------------ identity, proxy
+    Entry(
+        "moto",
+        "moto.sts.models.STSBackend.get_caller_identity",
+        "patches",
+        "to answer the lab's dummy credentials as the assumed SageMakerRole",
+        ("access_key_id", "region"),
+    ),
+    Entry("moto", "moto.iam.models.iam_backends", "reads", "to find the lab's execution role"),
+    *(
+        Entry("moto", f"moto.iam.models.IAMBackend.{name}", "calls", "to create SageMakerRole")
+        for name in ("get_roles", "create_role")
+    ),
+    *(
+        Entry("moto", f"moto.moto_server.werkzeug_app.{name}", "calls", "to serve the HTTPS proxy")
+        for name in ("DomainDispatcherApplication", "create_backend_app")
+    ),
     # ------------------------------------------------------------------ CloudWatch, logs
     Entry("moto", "moto.cloudwatch.models.cloudwatch_backends", "reads", "to publish metrics"),
     Entry(
@@ -266,7 +320,8 @@ TABLE: tuple[Entry, ...] = (
         "moto",
         f"{_SM_RESPONSE}._dispatch",
         "patches",
-        "to answer unknown actions, wrong-typed bodies and bad names with AWS's 400 JSON errors",
+        "to answer unknown actions, wrong-typed bodies and requests that break the API model's "
+        "constraints (lengths, patterns, enums, ranges) with AWS's 400 JSON errors",
     ),
     Entry(
         "moto",

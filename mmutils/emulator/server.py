@@ -27,13 +27,19 @@ EXTENSIONS = (
     "mmutils.emulator.validation",
     "mmutils.emulator.persistence.service",
     "mmutils.emulator.admin_routes",
+    "mmutils.emulator.validation",
+    "mmutils.emulator.service_defaults",
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
     "mmutils.emulator.monitoring.responses",
+    "mmutils.emulator.monitoring.alerts",
     "mmutils.emulator.hosting",
     "mmutils.emulator.capture_writer",
     "mmutils.emulator.processing",
+    "mmutils.emulator.transform",
     "mmutils.emulator.monitoring.scheduler",
+    "mmutils.emulator.identity",
+    "mmutils.emulator.proxy",
 )
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

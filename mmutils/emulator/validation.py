@@ -1,17 +1,28 @@
-"""Request validation at the API boundary: AWS's 400 JSON errors, never a 500 page.
+"""Request validation at the API boundary, as SageMaker does it: AWS's 400 JSON errors, never a 500.
 
-- :func:`name_errors` / :func:`check_endpoint_name`: resource names AWS forbids, with the
-  service's ``1 validation error detected: Value '…' at 'endpointName' failed to satisfy
-  constraint: …`` text (the regular expression and the 63-character limit are those of the
-  SageMaker API model; the message layout is the one every AWS JSON service uses).
+- **Constraints** (:func:`request_errors`, :func:`check_request`): every member of every
+  SageMaker request is checked against the API model botocore ships (``min``/``max`` lengths
+  and values, ``pattern``, ``enum``), with the service's text::
+
+      1 validation error detected: Value 'bad_name' at 'monitoringScheduleName' failed to
+      satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}
+
+  (``N validation errors detected: A; B`` for several, at most :data:`MAX_ERRORS` listed).
+  Member paths are lowerCamelCase joined by dots, list items ``<list>.<1-based>.member``. A
+  pattern the model writes without anchors is shown with a leading ``^``, as the service's
+  messages show the name pattern; for one member, a length problem is listed before a
+  pattern problem.
+- **Names** (:func:`validate_name` ``(kind, value)``, :func:`name_pattern`,
+  :func:`name_errors` / :func:`check_endpoint_name`): one resource name, as the request that
+  creates it checks it (:data:`NAME_KINDS`).
 - :func:`type_errors`: request members of the wrong JSON type (a number where the API model
-  says string, a string where it says structure), checked against botocore's model of the
-  operation. AWS's SDKs never send these; a raw HTTP client can. UNCONFIRMED: the exact text
-  AWS answers for them; we answer ``ValidationException`` naming each member and the type.
+  says string, a string where it says structure). AWS's SDKs never send these; a raw HTTP
+  client can. UNCONFIRMED: the exact text AWS answers for them; we answer
+  ``ValidationException`` naming each member and the type.
 - :func:`guard_dispatch`: wraps a moto response class's ``_dispatch`` so that an unknown
-  action (``UnknownOperationException``), a body that is not a JSON object or has wrong-typed
-  members (``ValidationException``) and an unexpected error in an action (``InternalFailure``,
-  500, JSON) all answer in the AWS JSON error shape.
+  action (``UnknownOperationException``), a body that is not a JSON object, wrong-typed
+  members or broken constraints (``ValidationException``) and an unexpected error in an action
+  (``InternalFailure``, 500, JSON) all answer in the AWS JSON error shape.
 
 Only the JSON-protocol SageMaker APIs are guarded; other moto services keep moto's behaviour.
 """
@@ -29,41 +40,45 @@ from typing import Any
 #: SageMaker's EndpointName (and most resource names): pattern and maximum length
 NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
 NAME_MAX_LENGTH = 63
-_NAME = re.compile(NAME_PATTERN + r"$")
-#: operation -> the name members checked against NAME_PATTERN (member, AWS's spelling)
-NAME_MEMBERS = {"CreateEndpoint": (("EndpointName", "endpointName"),)}
+#: resource kind -> (operation, member) whose shape defines that kind's names
+NAME_KINDS: dict[str, tuple[str, str]] = {
+    "model": ("CreateModel", "ModelName"),
+    "endpoint-config": ("CreateEndpointConfig", "EndpointConfigName"),
+    "endpoint": ("CreateEndpoint", "EndpointName"),
+    "processing-job": ("CreateProcessingJob", "ProcessingJobName"),
+    "transform-job": ("CreateTransformJob", "TransformJobName"),
+    "monitoring-schedule": ("CreateMonitoringSchedule", "MonitoringScheduleName"),
+    "data-quality-job-definition": ("CreateDataQualityJobDefinition", "JobDefinitionName"),
+    "model-quality-job-definition": ("CreateModelQualityJobDefinition", "JobDefinitionName"),
+    "monitoring-alert": ("UpdateMonitoringAlert", "MonitoringAlertName"),
+}
+#: the most problems the service lists in one message
+MAX_ERRORS = 10
 #: the Content-Type of AWS JSON 1.1 error answers
 JSON_TYPE = "application/x-amz-json-1.1"
 
 
-def name_errors(value: Any, member: str) -> list[str]:
+def name_errors(value: Any, member: str, kind: str = "endpoint") -> list[str]:
     """The constraint violations of one resource name (empty: the name is valid).
 
     Args:
         value: the name as sent.
         member: the member in AWS's lower-camel spelling (``endpointName``).
+        kind: the resource kind whose name shape applies (a key of :data:`NAME_KINDS`).
     """
     if value is None:
         return [f"Value null at '{member}' failed to satisfy constraint: Member must not be null"]
-    text = str(value)
-    errors = []
-    if len(text) > NAME_MAX_LENGTH:
-        errors.append(
-            f"Value '{text}' at '{member}' failed to satisfy constraint: Member must have "
-            f"length less than or equal to {NAME_MAX_LENGTH}"
-        )
-    if not _NAME.match(text):
-        errors.append(
-            f"Value '{text}' at '{member}' failed to satisfy constraint: Member must satisfy "
-            f"regular expression pattern: {NAME_PATTERN}"
-        )
-    return errors
+    operation, name = NAME_KINDS[kind]
+    shape = _service_model("sagemaker").operation_model(operation).input_shape.members[name]
+    out: list[str] = []
+    _check(shape, value if isinstance(value, str) else str(value), member, out)
+    return out
 
 
 def detected(errors: list[str]) -> str:
     """AWS's summary: ``N validation error(s) detected: a; b``."""
     plural = "s" if len(errors) != 1 else ""
-    return f"{len(errors)} validation error{plural} detected: " + "; ".join(errors)
+    return f"{len(errors)} validation error{plural} detected: " + "; ".join(errors[:MAX_ERRORS])
 
 
 def check_endpoint_name(value: Any) -> None:
@@ -163,6 +178,164 @@ def type_errors(service: str, operation: str, body: Any) -> list[str] | None:
     return out
 
 
+# ------------------------------------------------------------------------------ constraints
+
+
+class ValidationFailed(ValueError):
+    """A request broke the API model's constraints; ``str()`` is the service's message."""
+
+    code = "ValidationException"
+
+
+@lru_cache(maxsize=512)
+def _compiled(pattern: str) -> re.Pattern | None:
+    """The pattern in Python's syntax, or None when it uses Java-only syntax (not checked)."""
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    if isinstance(value, dict | list):
+        return f"'{json.dumps(value, separators=(',', ':'))}'"
+    return f"'{value}'"
+
+
+def _shown_pattern(pattern: str) -> str:
+    """The pattern as the service's messages show it (anchored at the start)."""
+    return pattern if pattern.startswith("^") else "^" + pattern
+
+
+def _scalar_constraints(shape: Any, value: Any) -> list[str]:
+    """The constraint messages a scalar or a collection's size breaks (service wording)."""
+    meta = shape.metadata
+    problems = []
+    sized = (shape.type_name == "string" and isinstance(value, str)) or (
+        shape.type_name in ("list", "map") and isinstance(value, list | dict)
+    )
+    if sized:
+        size = len(value)
+    elif shape.type_name in ("integer", "long", "float", "double") and isinstance(
+        value, int | float
+    ):
+        if "max" in meta and value > meta["max"]:
+            problems.append(f"Member must have value less than or equal to {meta['max']}")
+        if "min" in meta and value < meta["min"]:
+            problems.append(f"Member must have value greater than or equal to {meta['min']}")
+        return problems
+    else:
+        return problems
+    if "max" in meta and size > meta["max"]:
+        problems.append(f"Member must have length less than or equal to {meta['max']}")
+    if "min" in meta and size < meta["min"]:
+        problems.append(f"Member must have length greater than or equal to {meta['min']}")
+    if shape.type_name == "string":
+        enum = getattr(shape, "enum", None) or meta.get("enum")
+        if enum and value not in enum:
+            problems.append(f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        pattern = meta.get("pattern")
+        compiled = _compiled(pattern.lstrip("^").rstrip("$")) if pattern else None
+        if compiled is not None and not compiled.fullmatch(value):
+            problems.append(
+                f"Member must satisfy regular expression pattern: {_shown_pattern(pattern)}"
+            )
+    return problems
+
+
+def _check(shape: Any, value: Any, path: str, out: list[str]) -> None:
+    for problem in _scalar_constraints(shape, value):
+        out.append(f"Value {_show(value)} at '{path}' failed to satisfy constraint: {problem}")
+    if shape.type_name == "structure" and isinstance(value, dict):
+        for name in shape.required_members:
+            if value.get(name) is None:
+                out.append(
+                    f"Value null at '{path + '.' if path else ''}{_camel(name)}' failed to "
+                    "satisfy constraint: Member must not be null"
+                )
+        for name, member in shape.members.items():
+            if name in value and value[name] is not None:
+                _check(member, value[name], f"{path + '.' if path else ''}{_camel(name)}", out)
+    elif shape.type_name == "list" and isinstance(value, list):
+        for index, item in enumerate(value, start=1):
+            _check(shape.member, item, f"{path}.{index}.member", out)
+    elif shape.type_name == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            key_problems = _scalar_constraints(shape.key, key)
+            value_problems = _scalar_constraints(shape.value, item)
+            if key_problems:
+                out.append(
+                    f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                    f"Map keys must satisfy constraint: [{', '.join(key_problems)}]"
+                )
+            if value_problems:
+                out.append(
+                    f"Value {_show(value)} at '{path}' failed to satisfy constraint: "
+                    f"Map value must satisfy constraint: [{', '.join(value_problems)}]"
+                )
+
+
+def request_errors(operation: str, params: Any) -> list[str]:
+    """The constraint messages of one SageMaker request (empty: valid), in member order.
+
+    Args:
+        operation: the API operation (``"CreateMonitoringSchedule"``).
+        params: the request's parameters, as sent (JSON).
+
+    Raises:
+        KeyError: the operation is not in the SageMaker API.
+    """
+    model = _service_model("sagemaker")
+    if operation not in model.operation_names:
+        raise KeyError(f"{operation} is not a SageMaker operation")
+    shape = model.operation_model(operation).input_shape
+    out: list[str] = []
+    if shape is not None and isinstance(params, dict):
+        _check(shape, params, "", out)
+    return out
+
+
+def check_request(operation: str, params: Any) -> None:
+    """Raise :class:`ValidationFailed` with the service's message when a request is invalid."""
+    errors = request_errors(operation, params)
+    if errors:
+        raise ValidationFailed(detected(errors))
+
+
+def validate_name(kind: str, value: Any) -> None:
+    """Check one resource name as the service checks it in the request that creates it.
+
+    Args:
+        kind: a key of :data:`NAME_KINDS` (``"monitoring-schedule"``, ``"endpoint"``, ...).
+        value: the name.
+
+    Raises:
+        ValidationFailed: the name breaks the length or the pattern (the service's message).
+        KeyError: an unknown kind.
+    """
+    if kind not in NAME_KINDS:
+        raise KeyError(f"unknown resource kind {kind!r}; known: {sorted(NAME_KINDS)}")
+    errors = name_errors(value, _camel(NAME_KINDS[kind][1]), kind)
+    if errors:
+        raise ValidationFailed(detected(errors))
+
+
+def name_pattern(kind: str) -> str:
+    """The service's pattern for names of one kind, as its messages show it."""
+    operation, member = NAME_KINDS[kind]
+    shape = _service_model("sagemaker").operation_model(operation).input_shape.members[member]
+    pattern = shape.metadata.get("pattern", "")
+    return _shown_pattern(pattern) if pattern else ""
+
+
 # ------------------------------------------------------------------------------ the guard
 
 
@@ -194,8 +367,8 @@ def check_json_request(service: str, operation: str, request) -> tuple[int, dict
         )
     if problems:
         return error_response(400, "ValidationException", detected(problems))
-    for member, spelling in NAME_MEMBERS.get(operation, ()):
-        errors = name_errors(body.get(member), spelling)
+    if service == "sagemaker":
+        errors = request_errors(operation, body)
         if errors:
             return error_response(400, "ValidationException", detected(errors))
     return None

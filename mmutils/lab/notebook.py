@@ -184,7 +184,7 @@ def unique_job_name(sagemaker_client, base: str) -> str:
 
 
 def start_clock(session, start_time: str) -> str:
-    """On the emulator, move the clock to ``start_time`` unless it is already past it.
+    """On the emulator, move the clock to ``start_time`` unless it is already past it; freeze it.
 
     Notebooks run in order share one emulator, so only the first one moves the clock back to the
     lab's start; the later ones carry on from where the previous notebook left it. On a live
@@ -201,8 +201,12 @@ def start_clock(session, start_time: str) -> str:
     if emulator is None:
         return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     state = emulator.clock()
-    now = _parse_iso(state["now"])
-    if state.get("mode") != "manual" or now < _parse_iso(start_time):
+    was_real = state.get("mode") == "real"
+    # the lab's outputs are committed: its clock stands still between moves (deterministic
+    # times); frozen first, so no real time slips in between the set and the freeze
+    if state.get("mode") != "frozen":
+        state = emulator.freeze_clock()
+    if was_real or _parse_iso(state["now"]) < _parse_iso(start_time):
         state = emulator.set_clock(start_time)
     return state["now"]
 

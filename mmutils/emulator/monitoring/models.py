@@ -15,6 +15,7 @@ import base64
 import copy
 import datetime as dt
 import json
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
 
-from mmutils.emulator import patch_table
+from mmutils.emulator import patch_table, service_defaults
 from mmutils.emulator.clock import moto_now
 from mmutils.emulator.monitoring.cron import fire_times, is_one_time, validate_schedule
 from mmutils.emulator.state import STATE
@@ -52,6 +53,9 @@ EXECUTION_SORT_KEYS = {
     "ScheduledTime": "ScheduledTime",
     "Status": "MonitoringExecutionStatus",
 }
+#: emulated seconds a created or updated schedule stays ``Pending`` (at most: a second read
+#: sees it ``Scheduled``)
+PENDING_SECONDS = float(os.environ.get("MMLAB_SCHEDULE_PENDING_SECONDS", "0.5"))
 _RESOURCE_FROM_ARN = "moto.sagemaker.models.SageMakerModelBackend._get_resource_from_arn"
 
 # one lock for every backend: the scheduler looks across accounts and regions at once
@@ -69,13 +73,38 @@ class Schedule:
     creation_time: dt.datetime
     last_modified_time: dt.datetime
     endpoint_name: str | None = None
-    status: str = "Scheduled"
+    #: ``Pending`` (just created or updated) -> ``Scheduled``; ``Stopped``; ``Failed``
+    status: str = "Pending"
+    #: a Describe/List has answered ``Pending`` since the last change
+    pending_seen: bool = False
     failure_reason: str | None = None
     tags: list = field(default_factory=list)
     #: the scheduler's cursor: executions scheduled after this time are still to come
     cursor: dt.datetime | None = None
     #: a one-time (``NOW``) schedule fires once
     fired: bool = False
+
+    def settle(self, force: bool = False) -> None:
+        """``Pending`` -> ``Scheduled`` when forced, or once the emulator clock has run
+        :data:`PENDING_SECONDS` past the change."""
+        if self.status != "Pending":
+            return
+        moved = (moto_now() - self.last_modified_time).total_seconds() >= PENDING_SECONDS
+        if force or moved:
+            self.status = "Scheduled"
+
+    def read_status(self) -> str:
+        """The status a Describe/List answers: a change is seen ``Pending`` once, then applied
+        (deterministic on a frozen clock; on a running clock time applies it too)."""
+        self.settle(force=self.pending_seen)
+        if self.status == "Pending":
+            self.pending_seen = True
+        return self.status
+
+    def make_pending(self) -> None:
+        """Mark a created or updated schedule ``Pending`` (the service applies it in a moment)."""
+        self.status = "Pending"
+        self.pending_seen = False
 
     @property
     def expression(self) -> str:
@@ -84,6 +113,7 @@ class Schedule:
 
     def summary(self) -> dict:
         """A ``MonitoringScheduleSummary``."""
+        self.read_status()
         doc = {
             "MonitoringScheduleName": self.name,
             "MonitoringScheduleArn": self.arn,
@@ -296,6 +326,7 @@ class MonitoringScheduleBackend:
                 tags=list(tags or []),
                 cursor=now,
             )
+            self.schedules[name].make_pending()
             self.executions.setdefault(name, [])
         return self._arn(name)
 
@@ -311,6 +342,12 @@ class MonitoringScheduleBackend:
         """DescribeMonitoringSchedule (with ``LastMonitoringExecutionSummary``)."""
         with _lock:
             sch = self.get_schedule(name)
+            sch.read_status()
+            config = copy.deepcopy(sch.config)
+            if config.get("MonitoringJobDefinition"):
+                config["MonitoringJobDefinition"] = service_defaults.inline_definition(
+                    config["MonitoringJobDefinition"]
+                )
             doc = {
                 "MonitoringScheduleArn": sch.arn,
                 "MonitoringScheduleName": sch.name,
@@ -318,7 +355,7 @@ class MonitoringScheduleBackend:
                 "MonitoringType": sch.monitoring_type,
                 "CreationTime": sch.creation_time,
                 "LastModifiedTime": sch.last_modified_time,
-                "MonitoringScheduleConfig": copy.deepcopy(sch.config),
+                "MonitoringScheduleConfig": config,
             }
             if sch.failure_reason:
                 doc["FailureReason"] = sch.failure_reason
@@ -387,6 +424,8 @@ class MonitoringScheduleBackend:
             sch.monitoring_type = config.get("MonitoringType") or sch.monitoring_type
             sch.endpoint_name = self._endpoint_name(config) or sch.endpoint_name
             sch.last_modified_time = moto_now()
+            if sch.status != "Stopped":
+                sch.make_pending()
         return sch.arn
 
     def delete_monitoring_schedule(self, name: str | None) -> None:
@@ -399,6 +438,7 @@ class MonitoringScheduleBackend:
     def _set_status(self, name: str | None, status: str) -> None:
         with _lock:
             sch = self.get_schedule(name)
+            sch.settle(force=True)
             if status == "Scheduled" and sch.status == "Stopped":
                 # executions that fell due while stopped are skipped, as on AWS
                 sch.cursor = max(sch.cursor or moto_now(), moto_now())
@@ -510,6 +550,9 @@ def next_due(now: dt.datetime) -> tuple[dt.datetime, str, str, Schedule] | None:
     with _lock:
         for (account, region), backend in list(monitoring_backends.items()):
             for sch in list(backend.schedules.values()):
+                # an emulated clock that moved past the pending time has seen the change applied
+                # (a one-time NOW schedule starts at once)
+                sch.settle(force=is_one_time(sch.expression))
                 if sch.status != "Scheduled":
                     continue
                 when = _next_time(sch, now)

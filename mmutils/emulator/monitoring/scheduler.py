@@ -21,7 +21,7 @@ import traceback
 from moto.sagemaker.models import sagemaker_backends
 
 from mmutils.emulator.clock import moto_now
-from mmutils.emulator.monitoring import model_quality, models
+from mmutils.emulator.monitoring import batch_inputs, model_quality, models
 from mmutils.emulator.monitoring.executions import (
     analysis_window,
     build_execution,
@@ -114,46 +114,69 @@ class Scheduler:
                 account, region, sch, scheduled, f"Job definition {name} does not exist"
             )
         _, definition = found
-        ep_input = endpoint_input(definition) or {}
-        endpoint_name = ep_input.get("EndpointName") or sch.endpoint_name
-        endpoint = backend.endpoints.get(endpoint_name or "")
-        dest = ((endpoint.data_capture_config or {}).get("DestinationS3Uri")) if endpoint else None
-        start, end = analysis_window(sch, ep_input, scheduled)
-        STATE.flush()  # every captured record is in S3 before the window is read
-        hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
-        if not hours:
-            return self._fail(account, region, sch, scheduled, NO_DATA)
-        window = dict(
-            sch=sch,
-            definition=definition,
-            endpoint=endpoint_name,
-            dest=dest,
-            hours=hours,
-            scheduled=scheduled,
-            start=start,
-            end=end,
-        )
-        if sch.monitoring_type == "ModelQuality":
-            # the ground-truth merge job, then the analysis (monitoring/model_quality.py)
-            truth = model_quality.ground_truth_uri(definition) or ""
-            folders = (
-                model_quality.ground_truth_hours(account, truth, start, scheduled) if truth else []
+        batch = batch_inputs.batch_input(definition)
+        if batch is not None:  # batch-transform data: what transform jobs captured
+            start, end = analysis_window(sch, batch, scheduled)
+            files = batch_inputs.captured_files(
+                account, batch.get("DataCapturedDestinationS3Uri", ""), start, end
             )
-            if not folders:
-                reason = f"{NO_DATA}: no ground truth under {truth or '(none)'} for this window"
-                return self._fail(account, region, sch, scheduled, reason)
-            requests = model_quality.build_requests(
-                ground_truth=truth, ground_truth_folders=folders, **window
-            )
+            if not files:
+                return self._fail(account, region, sch, scheduled, NO_DATA)
+            requests = [
+                batch_inputs.build_batch_execution(
+                    sch=sch,
+                    definition=definition,
+                    batch=batch,
+                    files=files,
+                    scheduled=scheduled,
+                    start=start,
+                    end=end,
+                )
+            ]
         else:
-            requests = [build_execution(**window)]
-        record = None
+            ep_input = endpoint_input(definition) or {}
+            endpoint_name = ep_input.get("EndpointName") or sch.endpoint_name
+            endpoint = backend.endpoints.get(endpoint_name or "")
+            capture = (endpoint.data_capture_config or {}) if endpoint else {}
+            dest = capture.get("DestinationS3Uri")
+            start, end = analysis_window(sch, ep_input, scheduled)
+            STATE.flush()  # every captured record is in S3 before the window is read
+            hours = capture_hours(account, dest, endpoint_name, start, end) if dest else []
+            if not hours:
+                return self._fail(account, region, sch, scheduled, NO_DATA)
+            window = dict(
+                sch=sch,
+                definition=definition,
+                endpoint=endpoint_name,
+                dest=dest,
+                hours=hours,
+                scheduled=scheduled,
+                start=start,
+                end=end,
+            )
+            if sch.monitoring_type == "ModelQuality":
+                # the ground-truth merge job, then the analysis (monitoring/model_quality.py)
+                truth = model_quality.ground_truth_uri(definition) or ""
+                folders = (
+                    model_quality.ground_truth_hours(account, truth, start, scheduled)
+                    if truth
+                    else []
+                )
+                if not folders:
+                    reason = f"{NO_DATA}: no ground truth under {truth or '(none)'} for this window"
+                    return self._fail(account, region, sch, scheduled, reason)
+                requests = model_quality.build_requests(
+                    ground_truth=truth, ground_truth_folders=folders, **window
+                )
+            else:
+                requests = [build_execution(**window)]
+        # as on the service: Pending (job being created) -> InProgress -> terminal
+        record = monitoring.record_execution(sch.name, self._summary(sch, scheduled, "Pending"))
         for request in requests:
             name = request["ProcessingJobName"]
             job = self._job(account, region, sch, request)
             running = self._summary(sch, scheduled, "InProgress", arn=job.arn)
-            if record is not None:
-                running["CreationTime"] = record["CreationTime"]
+            running["CreationTime"] = record["CreationTime"]
             record = monitoring.record_execution(sch.name, running)
             if job.processing_job_status == "InProgress":
                 RUNTIME.run(account, region, name)
