@@ -17,11 +17,12 @@ imported only by the functions that return tables.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from mmutils.formats import capture_key, reports, s3uri
+from mmutils.lab.paging import paged
 
 
 @dataclass(frozen=True)
@@ -169,23 +170,6 @@ def _jobs_by_output(
         if wanted <= out.keys():
             break
     return out
-
-
-def paged(operation: Any, key: str, **kwargs: Any) -> Iterator[dict]:
-    """Every item of a paged AWS list call, following ``NextToken`` to the last page.
-
-    Args:
-        operation: a boto3 client method (``sm.list_monitoring_executions``).
-        key: the list in each response (``"MonitoringExecutionSummaries"``).
-        **kwargs: the call's parameters.
-    """
-    token = None
-    while True:
-        page = operation(**kwargs, **({"NextToken": token} if token else {}))
-        yield from page.get(key, [])
-        token = page.get("NextToken")
-        if not token:
-            return
 
 
 # --------------------------------------------------------------------------- from a schedule

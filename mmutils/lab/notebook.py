@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from mmutils.errors import MMLabError
 from mmutils.formats import s3uri
-from mmutils.lab.executions import paged
+from mmutils.lab.paging import paged
 
 #: The SageMaker XGBoost container version the lab deploys.
 XGBOOST_VERSION = "1.7-1"
