@@ -113,11 +113,31 @@ def test_nbval_strict_on_fresh_emulator(tmp_path, monkeypatch):
         )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout and "failed" not in proc.stdout.splitlines()[-1]
-    assert [e["report"].rsplit("/", 1)[-1] for e in executions] == ["10", "11", "12"]
-    assert [e["violations"].get("data_type_check") for e in executions] == [60, 60, 60]
-    assert "baseline_drift_check" not in executions[0]["violations"]
-    assert "baseline_drift_check" not in executions[1]["violations"]
-    assert executions[2]["violations"]["baseline_drift_check"] >= 1
+    by_monitor: dict = {}
+    for e in executions:
+        by_monitor.setdefault((e["notebook"], e["monitoring_type"]), []).append(e)
+    assert list(by_monitor) == [
+        ("03_schedule", "DataQuality"),
+        ("05_model_quality", "ModelQuality"),
+        ("05_model_quality", "DataQuality"),
+    ]
+    dq = by_monitor["03_schedule", "DataQuality"]
+    assert [e["report"].rsplit("/", 1)[-1] for e in dq] == ["10", "11", "12"]
+    assert [e["violations"].get("data_type_check") for e in dq] == [60, 60, 60]
+    assert "baseline_drift_check" not in dq[0]["violations"]
+    assert "baseline_drift_check" not in dq[1]["violations"]
+    assert dq[2]["violations"]["baseline_drift_check"] >= 1
+    # notebook 05: model quality quiet in the normal hour, violated in the concept-drift hour,
+    # while its data-quality schedule on the same traffic sees no drift
+    mq = by_monitor["05_model_quality", "ModelQuality"]
+    assert all("/mmlab/model-quality/reports/" in e["report"] for e in mq)
+    assert [e["violations"] == {} for e in mq] == [True, False]
+    assert mq[0]["exit_message"].startswith("Completed: ")
+    assert mq[1]["exit_message"].startswith("CompletedWithViolations: ")
+    assert set(mq[1]["violations"]) <= {"LessThanThreshold", "GreaterThanThreshold"}
+    mq_dq = by_monitor["05_model_quality", "DataQuality"]
+    assert len(mq_dq) == 2
+    assert all("baseline_drift_check" not in e["violations"] for e in mq_dq)
 
 
 @pytest.mark.notebooks
@@ -132,16 +152,24 @@ def test_mmlab_run_with_other_parameters(tmp_path):
     assert [nb["name"] for nb in report.notebooks] == list(LAB_NOTEBOOKS)
     for nb in report.notebooks:
         assert (tmp_path / "run" / f"{nb['name']}.ipynb").is_file()
+    assert {ex["report"].split("/")[3] for ex in report.executions} == {"small"}
     # one hour of normal traffic, then the (undrifted) last hour: two reports
-    assert len(report.executions) == 2, report.executions
-    for ex in report.executions:
+    dq = [ex for ex in report.executions if ex["notebook"] == "03_schedule"]
+    assert len(dq) == 2, report.executions
+    for ex in dq:
         assert ex["report"].startswith("s3://") and "/small/reports/" in ex["report"]
         assert "baseline_drift_check" not in ex["violations"]
         assert ex["violations"].get("data_type_check", 0) >= 1  # the corrupted row, and Churn
         assert ex["exit_message"].startswith("CompletedWithViolations: Job completed successfully")
+    # notebook 05 ran with the same PREFIX: its model-quality reports are summarised too
+    mq = [ex for ex in report.executions if ex["monitoring_type"] == "ModelQuality"]
+    assert len(mq) == 2 and all("/small/model-quality/reports/" in ex["report"] for ex in mq)
+    assert mq[-1]["violations"], mq  # the concept-drift hour
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["executions"] == report.executions
-    assert "Monitoring executions" in (tmp_path / "run" / "summary.md").read_text()
+    assert summary["executions"] == report.executions and summary["prefix"] == "small"
+    markdown = (tmp_path / "run" / "summary.md").read_text()
+    assert "Monitoring executions" in markdown
+    assert f"| 05_model_quality | ModelQuality | `{mq[-1]['report']}` |" in markdown
 
 
 @pytest.mark.notebooks

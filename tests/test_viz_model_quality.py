@@ -92,3 +92,37 @@ def test_violations_frame_keeps_model_quality_metrics_in_the_service_order(docs)
     frame = violations_frame({"violations": violations})
     assert list(frame.columns) == ["metric_name", "constraint_check_type", "description"]
     assert frame["metric_name"].tolist() == [v["metric_name"] for v in violations]
+
+
+def test_violation_timeline_of_model_quality_executions(docs):
+    """viz.violations_by_feature / plot_violations_over_time take model-quality executions."""
+    from mmutils import viz
+    from mmutils.viz.timeline import CHECK_COLOURS
+
+    _, constraints, normal, drifted, _, _ = docs
+    quiet = check_constraints(normal, constraints, "BinaryClassification")
+    loud = check_constraints(drifted, constraints, "BinaryClassification")
+    assert loud and all("metric_name" in v for v in loud)
+    runs = [("2024-01-01T01:00:00Z", {"violations": quiet}), ("2024-01-01T02:00:00Z", loud)]
+
+    by_metric = viz.violations_by_feature(runs)
+    assert by_metric.index.name == "metric"
+    assert list(by_metric.index) == sorted({v["metric_name"] for v in quiet + loud})
+    assert by_metric.iloc[:, 1].sum() == len(loud)
+    assert by_metric.iloc[:, 0].sum() == len(quiet)
+    checks = viz.violations_by_feature(runs, values="checks")
+    operator = {v["metric_name"]: v["constraint_check_type"] for v in loud}
+    assert {m: checks.loc[m].iloc[1] for m in operator} == operator
+
+    fig = viz.plot_violations_over_time(runs)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.texts] == [str(len(quiet)), str(len(loud))]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert set(legend) == {v["constraint_check_type"] for v in quiet + loud}
+    colours = {p.get_facecolor() for p in ax.patches if p.get_height()}
+    assert len(colours) == len(legend)  # one colour per operator, not the fallback for all
+    assert all(check in CHECK_COLOURS for check in legend)
+
+    data_quality = {"feature_name": "Churn", "constraint_check_type": "data_type_check"}
+    with pytest.raises(ValueError, match="mix data-quality .* model-quality"):
+        viz.violations_by_feature(runs + [("2024-01-01T03:00:00Z", [data_quality])])

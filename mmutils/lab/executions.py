@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmutils.formats import capture_key, reports, s3uri
+from mmutils.lab.paging import paged
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,10 @@ def check_counts(violations: Iterable[Mapping]) -> dict[str, int]:
 def read_reports(session: Any, reports_uri: str) -> list[Execution]:
     """Every execution that left reports under ``reports_uri``, sorted by report folder.
 
+    Works for data-quality and model-quality schedules alike. A model-quality schedule also
+    writes its ground-truth merge under ``{reports_uri}/merge/…``; those folders hold merged
+    records, not reports, and are skipped.
+
     Args:
         session: anything with ``client(name)`` giving boto3 clients (a connected session, or
             the runner's ``ReportReader``).
@@ -76,31 +81,38 @@ def read_reports(session: Any, reports_uri: str) -> list[Execution]:
     Returns:
         One :class:`Execution` per report folder: its violations (``[]`` when the folder holds
         no ``constraint_violations.json``), the scheduled hour its folder names, and the
-        status, exit message and name of the processing job that wrote it (when one is found).
+        status, exit message and name of the processing job that wrote it (when one is found
+        by :func:`_jobs_by_output`).
 
     Raises:
         ValueError: ``reports_uri`` is not an S3 URI.
         mmutils.formats.reports.DocumentError: a ``constraint_violations.json`` is malformed.
     """
     bucket, key_prefix = s3uri.split(reports_uri)
+    root = key_prefix.rstrip("/") + "/"
     s3 = session.client("s3")
     folders: dict[str, list[dict]] = {}
     paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix=key_prefix.rstrip("/") + "/"):
+    for page in paginator.paginate(Bucket=bucket, Prefix=root):
         for obj in page.get("Contents", []):
+            if obj["Key"].startswith(root + MERGE_FOLDER + "/"):
+                continue
             folder, _, name = obj["Key"].rpartition("/")
             violations = folders.setdefault(folder, [])
             if name == reports.VIOLATIONS:
                 body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                 violations.extend(reports.load_violations(body))
-    jobs = _jobs_by_output(session)
+    hours = {folder: capture_key.parse_hour_folder(folder) for folder in folders}
+    jobs = _jobs_by_output(
+        session, {s3uri.uri(bucket, folder) for folder in folders}, hours.values()
+    )
     out = []
     for folder in sorted(folders):
         uri = s3uri.uri(bucket, folder)
         job = jobs.get(uri.rstrip("/"), {})
         out.append(
             Execution(
-                scheduled_time=capture_key.parse_hour_folder(folder),
+                scheduled_time=hours[folder],
                 violations=folders[folder],
                 report_uri=uri,
                 status=job.get("ProcessingJobStatus"),
@@ -112,17 +124,51 @@ def read_reports(session: Any, reports_uri: str) -> list[Execution]:
     return out
 
 
-def _jobs_by_output(session: Any) -> dict[str, dict]:
-    """Output S3 URI (no trailing ``/``) → description of the processing job that wrote it."""
+#: The folder under a model-quality schedule's output where the ground-truth merge writes.
+MERGE_FOLDER = "merge"
+#: What the names of the monitoring executions' analysis jobs contain
+#: (``model-monitoring-…``, ``model-quality-monitoring-…``; docs/model-quality-formats.md §1).
+MONITORING_JOB_NAME = "monitoring"
+#: How long before the earliest scheduled hour a monitoring job is still looked for.
+CREATION_MARGIN = dt.timedelta(hours=1)
+
+
+def _jobs_by_output(
+    session: Any, report_uris: Iterable[str], hours: Iterable[dt.datetime | None] = ()
+) -> dict[str, dict]:
+    """Report folder (no trailing ``/``) → description of the processing job that wrote it.
+
+    Only monitoring jobs are described (``NameContains`` :data:`MONITORING_JOB_NAME`), only
+    those created after the earliest scheduled hour (less :data:`CREATION_MARGIN`) when every
+    folder names its hour, oldest first, and the listing stops once every folder has its job:
+    on a shared live account this describes the lab's jobs, not every job of the account.
+
+    Args:
+        session: anything with ``client(name)`` giving boto3 clients.
+        report_uris: the report folders to find jobs for.
+        hours: their scheduled hours (``None`` for a folder that names none).
+    """
+    wanted = {uri.rstrip("/") for uri in report_uris}
+    if not wanted:
+        return {}
     sm = session.client("sagemaker")
-    out = {}
-    for page in sm.get_paginator("list_processing_jobs").paginate():
-        for summary in page.get("ProcessingJobSummaries", []):
-            job = sm.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
-            for output in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
-                uri = output.get("S3Output", {}).get("S3Uri", "").rstrip("/")
-                if uri:
-                    out[uri] = job
+    kwargs: dict[str, Any] = {
+        "NameContains": MONITORING_JOB_NAME,
+        "SortBy": "CreationTime",
+        "SortOrder": "Ascending",
+    }
+    hours = list(hours)
+    if hours and all(h is not None for h in hours):
+        kwargs["CreationTimeAfter"] = min(hours) - CREATION_MARGIN
+    out: dict[str, dict] = {}
+    for summary in paged(sm.list_processing_jobs, "ProcessingJobSummaries", **kwargs):
+        job = sm.describe_processing_job(ProcessingJobName=summary["ProcessingJobName"])
+        for output in job.get("ProcessingOutputConfig", {}).get("Outputs", []):
+            uri = output.get("S3Output", {}).get("S3Uri", "").rstrip("/")
+            if uri in wanted:
+                out[uri] = job
+        if wanted <= out.keys():
+            break
     return out
 
 
@@ -132,6 +178,8 @@ def _jobs_by_output(session: Any) -> dict[str, dict]:
 def read_schedule(sagemaker_client: Any, schedule: str) -> list[Execution]:
     """The executions of a monitoring schedule, oldest first (violations are not read).
 
+    Every page is read (AWS returns 10 executions per page unless asked for more).
+
     Args:
         sagemaker_client: a boto3 SageMaker client.
         schedule: the monitoring schedule's name.
@@ -140,9 +188,13 @@ def read_schedule(sagemaker_client: Any, schedule: str) -> list[Execution]:
         One :class:`Execution` per execution the schedule lists, with its scheduled time,
         status, failure reason and its processing job's name and exit message.
     """
-    summaries = sagemaker_client.list_monitoring_executions(
-        MonitoringScheduleName=schedule, SortBy="ScheduledTime", SortOrder="Ascending"
-    )["MonitoringExecutionSummaries"]
+    summaries = paged(
+        sagemaker_client.list_monitoring_executions,
+        "MonitoringExecutionSummaries",
+        MonitoringScheduleName=schedule,
+        SortBy="ScheduledTime",
+        SortOrder="Ascending",
+    )
     out = []
     for summary in summaries:
         job = summary.get("ProcessingJobArn", "").rsplit("/", 1)[-1] or None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from mmutils.errors import MMLabError
 from mmutils.formats import s3uri
+from mmutils.lab.paging import paged
 
 #: The SageMaker XGBoost container version the lab deploys.
 XGBOOST_VERSION = "1.7-1"
@@ -112,6 +113,43 @@ class LabNames:
     def code_uri(self) -> str:
         """Where the record pre-processor and post-analytics scripts are uploaded."""
         return self.s3("code")
+
+    # notebook 05 (model quality) keeps its own endpoint, schedules and S3 folder
+
+    @property
+    def mq_model(self) -> str:
+        """Notebook 05's SageMaker model."""
+        return f"{self.prefix}-mq-xgb-churn"
+
+    @property
+    def mq_endpoint(self) -> str:
+        """Notebook 05's endpoint (and endpoint config)."""
+        return f"{self.prefix}-mq-xgb-churn-endpoint"
+
+    @property
+    def mq_schedule(self) -> str:
+        """Notebook 05's model-quality monitoring schedule."""
+        return f"{self.prefix}-mq-model-quality-schedule"
+
+    @property
+    def mq_data_quality_schedule(self) -> str:
+        """Notebook 05's data-quality schedule (on the same endpoint, to compare)."""
+        return f"{self.prefix}-mq-data-quality-schedule"
+
+    @property
+    def mq_uri(self) -> str:
+        """Notebook 05's S3 folder: its capture, ground truth, baseline and reports."""
+        return self.s3("model-quality")
+
+    @property
+    def mq_reports_uri(self) -> str:
+        """Where notebook 05's model-quality executions write their reports."""
+        return self.s3("model-quality", "reports")
+
+    @property
+    def mq_data_quality_reports_uri(self) -> str:
+        """Where notebook 05's data-quality executions write their reports."""
+        return self.s3("model-quality", "data-quality-reports")
 
 
 def names(prefix: str, bucket: str) -> LabNames:
@@ -350,11 +388,13 @@ def wait_for_next_execution(
     name = monitor.monitoring_schedule_name
 
     def count() -> int:  # (monitor.list_executions() warns while there are none)
-        return len(
-            client.list_monitoring_executions(MonitoringScheduleName=name, MaxResults=100)[
-                "MonitoringExecutionSummaries"
-            ]
+        listed = paged(
+            client.list_monitoring_executions,
+            "MonitoringExecutionSummaries",
+            MonitoringScheduleName=name,
+            MaxResults=100,
         )
+        return sum(1 for _ in listed)
 
     before = count()
     emulator = getattr(session, "emulator", None)

@@ -1,4 +1,4 @@
-"""``mmlab run``: the four lab notebooks, headless, in order, with papermill.
+"""``mmlab run``: the lab notebooks, headless, in order, with papermill.
 
 With the emulator (the default) every run gets a private, fresh emulator whose state lives in the
 run folder, so runs are deterministic and never disturb an emulator a JupyterLab session uses.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmutils.lab import executions
-from mmutils.lab.notebook import names
+from mmutils.lab.notebook import names, resolve_prefix
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
 
 #: The lab, in order.
@@ -35,6 +35,7 @@ class RunReport:
 
     output: Path
     backend: str
+    prefix: str = ""
     notebooks: list[dict] = field(default_factory=list)
     executions: list[dict] = field(default_factory=list)
     seconds: float = 0.0
@@ -43,6 +44,8 @@ class RunReport:
         """The run summary as Markdown (written to ``summary.md``)."""
         lines = [
             f"# mmlab run — backend `{self.backend}`",
+            "",
+            f"Prefix: `{self.prefix}`",
             "",
             f"Total wall time: {self.seconds:.1f} s",
             "",
@@ -56,14 +59,17 @@ class RunReport:
             lines.append("No monitoring execution reports were found.")
         else:
             lines += [
-                "| report folder | exit message | violations by check |",
-                "|---|---|---|",
+                "| notebook | monitor | report folder | exit message | violations by check |",
+                "|---|---|---|---|---|",
             ]
             for ex in self.executions:
                 checks = (
                     ", ".join(f"{k}: {v}" for k, v in sorted(ex["violations"].items())) or "none"
                 )
-                lines.append(f"| `{ex['report']}` | {ex['exit_message']} | {checks} |")
+                lines.append(
+                    f"| {ex['notebook']} | {ex['monitoring_type']} | `{ex['report']}` "
+                    f"| {ex['exit_message']} | {checks} |"
+                )
         return "\n".join(lines) + "\n"
 
 
@@ -285,10 +291,12 @@ class ReportReader:
 
     Args:
         boto_session: where clients come from (an emulator-pinned session, or AWS's).
+        backend: ``"moto"`` or ``"live"`` (what :func:`mmutils.lab.resolve_prefix` asks).
     """
 
-    def __init__(self, boto_session):
+    def __init__(self, boto_session, backend: str = "moto"):
         self.boto_session = boto_session
+        self.backend = backend
         account = boto_session.client("sts").get_caller_identity()["Account"]
         self.bucket = f"sagemaker-{boto_session.region_name}-{account}"
 
@@ -301,29 +309,45 @@ class ReportReader:
         """The reader of the running emulator (``$MMLAB_HOME``) or of the AWS account."""
         from mmutils.lab.session import boto_session
 
-        return cls(boto_session(backend, region))
+        return cls(boto_session(backend, region), backend)
+
+
+#: Where the lab's schedules write reports: (monitoring type, notebook, ``LabNames`` attribute).
+REPORT_FOLDERS = (
+    ("DataQuality", "03_schedule", "reports_uri"),
+    ("ModelQuality", "05_model_quality", "mq_reports_uri"),
+    ("DataQuality", "05_model_quality", "mq_data_quality_reports_uri"),
+)
 
 
 def report_summaries(session, prefix: str) -> list[dict]:
-    """Every monitoring report under the lab's reports prefix: exit message and violation counts.
+    """Every monitoring report of the lab: exit message and violation counts.
+
+    Reads the data-quality reports of notebook 03 and the model-quality and data-quality
+    reports of notebook 05 (:data:`REPORT_FOLDERS`).
 
     Args:
         session: a connected session or a :class:`ReportReader` (anything with ``bucket`` and
             ``client``).
-        prefix: the lab's ``PREFIX``.
+        prefix: the resolved ``PREFIX`` (:func:`mmutils.lab.resolve_prefix`).
 
     Returns:
-        One ``{"report": S3 folder, "violations": {check type: count}, "exit_message": text}``
-        per report folder, sorted by folder (what ``summary.json`` lists).
+        One ``{"report": S3 folder, "monitoring_type": "DataQuality" | "ModelQuality",
+        "notebook": name, "violations": {check type: count}, "exit_message": text}`` per
+        report folder, in :data:`REPORT_FOLDERS` order, then by folder (what
+        ``summary.json`` lists).
     """
-    reports_uri = names(prefix, session.bucket).reports_uri
+    lab_names = names(prefix, session.bucket)
     return [
         {
             "report": execution.report_uri,
+            "monitoring_type": monitoring_type,
+            "notebook": notebook,
             "violations": execution.check_counts(),
             "exit_message": _exit_message(execution),
         }
-        for execution in executions.read_reports(session, reports_uri)
+        for monitoring_type, notebook, attribute in REPORT_FOLDERS
+        for execution in executions.read_reports(session, getattr(lab_names, attribute))
     ]
 
 
@@ -397,7 +421,8 @@ def run_lab(
             report.notebooks.append({"name": name, "seconds": seconds, "output": str(dst)})
             echo(f"[mmlab run] [{i}/{total}] {name} done in {seconds:.1f} s")
         reader = ReportReader.for_backend(backend, params.get("REGION", "us-east-1"))
-        report.executions = report_summaries(reader, params.get("PREFIX", "mmlab"))
+        report.prefix = resolve_prefix(params.get("PREFIX", ""), reader)
+        report.executions = report_summaries(reader, report.prefix)
     finally:
         if emulator_home is not None:
             from mmutils.emulator import lifecycle
@@ -411,6 +436,7 @@ def run_lab(
         json.dumps(
             {
                 "backend": report.backend,
+                "prefix": report.prefix,
                 "seconds": round(report.seconds, 1),
                 "notebooks": report.notebooks,
                 "executions": report.executions,

@@ -1,5 +1,11 @@
 """Violations across monitoring executions: counts per check type, features × executions.
 
+Data-quality and model-quality executions alike: a data-quality violation names a
+``feature_name`` and a check type (``baseline_drift_check``…), a model-quality one a
+``metric_name`` and the comparison it failed (``LessThanThreshold``…;
+docs/model-quality-formats.md). The metric values over time are in
+:mod:`mmutils.viz.model_quality`.
+
 An *execution* is given either as a ``(scheduled_time, violations)`` pair — violations being
 a constraint_violations document in any form, its list, or ``None`` — or as the SDK's
 ``MonitoringExecution`` (from ``monitor.list_executions()``), whose report folder
@@ -28,6 +34,10 @@ CHECK_COLOURS = {
     "categorical_values_check": "tab:purple",
     "missing_column_check": "tab:brown",
     "extra_column_check": "tab:gray",
+    # model quality: the comparison operator a metric failed
+    "LessThanThreshold": "tab:cyan",
+    "GreaterThanThreshold": "tab:pink",
+    "NotEqualToThreshold": "tab:green",
 }
 
 
@@ -50,7 +60,8 @@ def plot_violations_over_time(executions: Any) -> Figure:
 
     Args:
         executions: ``(scheduled_time, violations)`` pairs, a ``{time: violations}`` dict, or
-            SDK ``MonitoringExecution`` objects.
+            SDK ``MonitoringExecution`` objects, of a data-quality or a model-quality schedule
+            (model-quality bars stack by the comparison failed, e.g. ``LessThanThreshold``).
 
     Returns:
         A Figure with one axes; bars are labelled with the scheduled time (UTC) and topped
@@ -83,31 +94,50 @@ def plot_violations_over_time(executions: Any) -> Figure:
     return fig
 
 
+def _named(violation: dict) -> str:
+    """What a violation is about: its feature (data quality) or metric (model quality)."""
+    return violation["metric_name"] if "metric_name" in violation else violation["feature_name"]
+
+
 def violations_by_feature(executions: Any, *, values: str = "count") -> pd.DataFrame:
-    """Features (rows, sorted) × executions (columns, by scheduled time).
+    """Features or metrics (rows, sorted) × executions (columns, by scheduled time).
 
     Args:
-        executions: as for :func:`plot_violations_over_time`.
+        executions: as for :func:`plot_violations_over_time`, of data-quality or of
+            model-quality schedules (not both in one call).
         values: ``"count"`` — number of violations (int, 0 when none); ``"checks"`` — the
             violated check types joined with ``", "`` (empty string when none).
 
     Returns:
-        A DataFrame indexed by feature name with one column per execution time.
+        A DataFrame with one column per execution time, indexed by feature name (index name
+        ``"feature"``) for data-quality violations, by metric name (``"metric"``) for
+        model-quality ones.
+
+    Raises:
+        ValueError: ``values`` is unknown, or the executions mix data-quality and
+            model-quality violations.
     """
     if values not in ("count", "checks"):
         raise ValueError(f"values must be 'count' or 'checks', got {values!r}")
     runs = as_executions(executions)
-    features = sorted({v["feature_name"] for run in runs for v in run.violations})
+    kinds = {"metric" if "metric_name" in v else "feature" for run in runs for v in run.violations}
+    if len(kinds) > 1:
+        raise ValueError(
+            "the executions mix data-quality violations (feature_name) and model-quality "
+            "violations (metric_name): pass the executions of one schedule"
+        )
+    index_name = kinds.pop() if kinds else "feature"
+    names = sorted({_named(v) for run in runs for v in run.violations})
     columns = pd.DatetimeIndex([run.scheduled_time for run in runs], name="scheduled_time")
     data = {}
     for i, run in enumerate(runs):
-        per_feature: dict[str, list[str]] = {}
+        per_name: dict[str, list[str]] = {}
         for v in run.violations:
-            per_feature.setdefault(v["feature_name"], []).append(v["constraint_check_type"])
+            per_name.setdefault(_named(v), []).append(v["constraint_check_type"])
         if values == "count":
-            data[i] = [len(per_feature.get(f, [])) for f in features]
+            data[i] = [len(per_name.get(n, [])) for n in names]
         else:
-            data[i] = [", ".join(_check_order(per_feature.get(f, []))) for f in features]
-    df = pd.DataFrame(data, index=pd.Index(features, name="feature"))
+            data[i] = [", ".join(_check_order(per_name.get(n, []))) for n in names]
+    df = pd.DataFrame(data, index=pd.Index(names, name=index_name))
     df.columns = columns
     return df
