@@ -450,3 +450,58 @@ def test_header_only_file_exits_cleanly_every_time(tmp_path):
         )  # fmt: skip
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr == (f"error: {path}: the dataset has a header line but no data rows\n")
+
+
+# --------------------------------------------------------------------------------------------
+# A corrupt number in the baseline names the document, the feature and the key
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            ("features", 0, "completeness"),
+            "a",
+            "feature 'x': completeness must be a number, found 'a'",
+        ),
+        (
+            ("monitoring_config", "datatype_check_threshold"),
+            "high",
+            "feature 'x': datatype_check_threshold must be a number, found 'high'",
+        ),
+        (
+            ("features", 0, "completeness"),
+            True,
+            "feature 'x': completeness must be a number, found True",
+        ),
+    ],
+)
+def test_corrupt_baseline_number_names_feature_and_key(tmp_path, path, value, expected):
+    import json
+
+    from mmutils.analyzer import run_monitoring, suggest_baseline
+
+    data = tmp_path / "train.csv"
+    data.write_text("x\n1\n2\n3\n")
+    base = suggest_baseline(str(data), output_dir=str(tmp_path / "base"))
+    constraints = json.loads((tmp_path / "base" / "constraints.json").read_text())
+    constraints.setdefault("monitoring_config", {}).setdefault("distribution_constraints", {})
+    node = constraints
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    bad = tmp_path / "constraints.json"
+    bad.write_text(json.dumps(constraints))
+    window = tmp_path / "window.csv"
+    window.write_text("x\n1\n2\n")
+    out = tmp_path / "out"
+    with pytest.raises(AnalyzerError) as err:
+        run_monitoring(
+            str(window),
+            base.statistics,
+            str(bad),
+            output_dir=str(out),
+            dataset_format="csv",
+        )
+    assert str(err.value) == f"Invalid baseline constraints: {expected}"
+    assert not out.exists() or not any(out.iterdir())

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from mmutils.analyzer import distances
+from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.formats.reports import NUMERIC_TYPES, stats_block
 
@@ -169,8 +170,24 @@ def category_counts(feature: Mapping | None) -> dict[str, float] | None:
         buckets = feature["string_statistics"]["distribution"]["categorical"]["buckets"]
     except (KeyError, TypeError):
         return None
-    counts = {str(b["value"]): float(b["count"]) for b in buckets}
+    name = feature.get("name", "?")
+    counts = {
+        str(b["value"]): _number(b["count"], name, "categorical bucket count", "statistics")
+        for b in buckets
+    }
     return counts if counts and sum(counts.values()) > 0 else None
+
+
+def _number(value, feature: str, key: str, document: str = "baseline constraints") -> float:
+    """``float(value)``, or an error naming the document, the feature and the key."""
+    try:
+        if isinstance(value, bool):  # JSON true/false are not numbers here
+            raise TypeError
+        return float(value)
+    except (TypeError, ValueError):
+        raise AnalyzerError(
+            f"Invalid {document}: feature {feature!r}: {key} must be a number, found {value!r}"
+        ) from None
 
 
 def _pct(x: float) -> str:
@@ -263,7 +280,7 @@ def _drift(
         if base_levels is None or cur_levels is None:
             return None, None
         distance = distances.numerical_distance(base_levels, cur_levels, method)
-        threshold = float(dist_cfg["comparison_threshold"])
+        threshold = _number(dist_cfg["comparison_threshold"], name, "comparison_threshold")
         if distance > threshold:
             return distance, _violation(
                 name, "baseline_drift_check", drift_description("Numerical", distance, threshold)
@@ -272,7 +289,9 @@ def _drift(
     base_counts, cur_counts = category_counts(base_feat), category_counts(cur_feat)
     if base_counts is None or cur_counts is None:
         return None, None
-    threshold = float(dist_cfg["categorical_comparison_threshold"])
+    threshold = _number(
+        dist_cfg["categorical_comparison_threshold"], name, "categorical_comparison_threshold"
+    )
     if dist_cfg.get("categorical_drift_method") == "ChiSquared":
         _, p_value, _ = distances.chi_square_test(cur_counts, base_counts)
         if math.isnan(p_value):
@@ -339,7 +358,7 @@ def run_checks(
         fc = counts.get(name) or FeatureCounts()
         type_ok = True
         ratio = type_ratio(inferred, fc.types)
-        threshold = float(fcfg["datatype_check_threshold"])
+        threshold = _number(fcfg["datatype_check_threshold"], name, "datatype_check_threshold")
         if ratio is not None and ratio < threshold:
             type_ok = False
             if active:
@@ -351,14 +370,16 @@ def run_checks(
         expected_completeness = feature.get("completeness")
         present, missing = present_missing(cur_feats.get(name))
         total = present + missing
+        if expected_completeness is not None:
+            expected_completeness = _number(expected_completeness, name, "completeness")
         if active and expected_completeness is not None and total:
             observed = present / total
-            if observed < float(expected_completeness):
+            if observed < expected_completeness:
                 violations.append(
                     _violation(
                         name,
                         "completeness_check",
-                        completeness_description(float(expected_completeness), observed),
+                        completeness_description(expected_completeness, observed),
                     )
                 )
         dist_cfg = fcfg["distribution_constraints"]
@@ -374,7 +395,7 @@ def run_checks(
         non_null = sum(v for k, v in fc.types.items() if k != "Unknown") or present
         if active and domains and fc.in_domain is not None and non_null:
             share = fc.in_domain / non_null
-            if share < float(fcfg["domain_content_threshold"]):
+            if share < _number(fcfg["domain_content_threshold"], name, "domain_content_threshold"):
                 violations.append(
                     _violation(name, "categorical_values_check", domain_description(share))
                 )
