@@ -241,10 +241,18 @@ def test_capture_acknowledged_a_flush_interval_before_a_kill_survives(tmp_path):
         assert len(read_lines(emu.client("s3"), BUCKET, "capture/")) == 200
 
 
-def test_a_job_running_at_the_crash_comes_back_failed_and_the_schedule_goes_on(tmp_path):
+def test_a_job_running_at_the_crash_comes_back_failed_and_the_schedule_goes_on(
+    tmp_path, monkeypatch
+):
+    # an analyzer that never finishes: the job is surely running when the server dies (the
+    # real one may finish a small job within the test's sleeps)
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "persist_sleeper.py").write_text("import time\ntime.sleep(120)\n")
+    path = os.pathsep.join(p for p in (str(tmp_path / "mods"), os.environ.get("PYTHONPATH")) if p)
+    monkeypatch.setenv("PYTHONPATH", path)
     state = tmp_path / "emu"
-    _, tarball = tiny_model()
-    emu = Emulator(state, {"MMLAB_SNAPSHOT_INTERVAL": "0.05"}).start()
+    env = {"MMLAB_SNAPSHOT_INTERVAL": "0.05", "MMLAB_ANALYZER_MODULE": "persist_sleeper"}
+    emu = Emulator(state, env).start()
     upload(emu, BUCKET, "data/t.csv", (TEST_DATA / "training-dataset-with-header.csv").read_bytes())
     baseline_job(emu, "crash-job", f"s3://{BUCKET}/data", f"s3://{BUCKET}/out")
     time.sleep(0.3)
