@@ -336,7 +336,11 @@ def test_notebooks_01_02_stop_start_03_04_match_an_uninterrupted_run(tmp_path, m
     from mmutils.paths import NOTEBOOKS
 
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    whole = run_lab(output=tmp_path / "whole", echo=lambda *_: None)
+    whole = run_lab(
+        output=tmp_path / "whole",
+        notebooks=("01_capture", "02_baseline", "03_schedule", "04_visualize"),
+        echo=lambda *_: None,
+    )
     monkeypatch.setenv("MMLAB_HOME", str(tmp_path / "split-home"))
     try:
         lifecycle.start(timeout=60)
