@@ -448,13 +448,17 @@ def _isolated_run(_payload) -> int:
     return run(os.environ)
 
 
-def main() -> int:
+def main(*, fork: bool = False) -> int:
     """Console entry point: the process environment is the job's.
 
     The analysis runs in an isolated child (:mod:`mmutils.analyzer.isolation`): only a child
     that returns from :func:`run` can end the job as a success; one that exits early, is killed
     or exceeds the time limit (``MMLAB_MAX_RUNTIME`` or the job's ``MaxRuntimeInSeconds``)
     fails it with exit code 255 and a message naming what it was doing.
+
+    Args:
+        fork: fork the isolated child from this process rather than start a new interpreter
+            (the warm fork server's jobs, :mod:`mmutils.analyzer.forkserver`).
     """
     env = dict(os.environ)
     paths = job_paths(env)
@@ -463,7 +467,7 @@ def main() -> int:
     except AnalyzerError as err:
         _fail(paths, str(err))
         return FAILURE
-    outcome = isolation.call(f"{__name__}:_isolated_run", None, max_runtime=limit)
+    outcome = isolation.call(f"{__name__}:_isolated_run", None, max_runtime=limit, fork=fork)
     if outcome.reported and outcome.result in (SUCCESS, FAILURE):
         return int(outcome.result)
     _fail(paths, abnormal_end_message(outcome, limit))

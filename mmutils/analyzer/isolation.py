@@ -112,11 +112,63 @@ def _send(message: dict) -> None:
         os.write(_report_fd, data)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen | _Forked) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
+
+
+class _Forked:
+    """A forked child seen through the part of :class:`subprocess.Popen` that :func:`call` uses."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def _fork_child(target: str, payload: Any, read_fd: int, write_fd: int) -> _Forked:
+    """Fork the isolated child from this (already warm) process instead of starting Python.
+
+    The child gets what ``python -m mmutils.analyzer.isolation`` gets: its own process group,
+    death with this process, no file descriptor but stdin/stdout/stderr and its report pipe
+    (so nothing it runs can write to a channel of its parent's), default signal handlers.
+    """
+    parent = os.getpid()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()  # nothing buffered is written twice
+    pid = os.fork()
+    if pid:
+        return _Forked(pid)
+    try:  # the child: never returns into the parent's code
+        os.setpgid(0, 0)
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        os.close(read_fd)
+        _close_fds_but(write_fd)
+        _die_with_parent(parent)
+        _run_target(target, payload, write_fd)
+    finally:
+        os._exit(255)
 
 
 @contextlib.contextmanager
@@ -149,6 +201,7 @@ def call(
     max_runtime: float | None = None,
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
+    fork: bool = False,
 ) -> Outcome:
     """Call ``module:function(payload)`` in an isolated child process.
 
@@ -159,28 +212,37 @@ def call(
         max_runtime: seconds before the child (and its process group) is killed; None: no limit.
         env: the child's environment (default: this process's).
         cwd: the child's working folder.
+        fork: fork the child from this process (which must have one thread and the
+            analysis modules imported: the analyzer's warm fork server, see
+            :mod:`mmutils.analyzer.forkserver`) instead of starting a new interpreter;
+            ``env`` and ``cwd`` must then be None (the child inherits this process's).
 
     Returns:
         The :class:`Outcome`; ``outcome.reported`` is True only when the function returned.
     """
+    if fork and (env is not None or cwd is not None):
+        raise ValueError("a forked child inherits its environment and folder: no env/cwd")
     read_fd, write_fd = os.pipe()
-    child_env = dict(os.environ if env is None else env)
-    child_env[CALL_ENV] = json.dumps(
-        {"target": target, "payload": payload, "fd": write_fd, "parent": os.getpid()}
-    )
     outcome = Outcome()
     stop = [False]
     deadline = None if max_runtime is None else time.monotonic() + max_runtime
     with _stop_on_signals(stop):
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "mmutils.analyzer.isolation"],
-                env=child_env,
-                cwd=cwd,
-                stdin=subprocess.DEVNULL,
-                pass_fds=(write_fd,),
-                process_group=0,
-            )
+            if fork:
+                proc = _fork_child(target, payload, read_fd, write_fd)
+            else:
+                child_env = dict(os.environ if env is None else env)
+                child_env[CALL_ENV] = json.dumps(
+                    {"target": target, "payload": payload, "fd": write_fd, "parent": os.getpid()}
+                )
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "mmutils.analyzer.isolation"],
+                    env=child_env,
+                    cwd=cwd,
+                    stdin=subprocess.DEVNULL,
+                    pass_fds=(write_fd,),
+                    process_group=0,
+                )
         finally:
             os.close(write_fd)
         buffer = b""
@@ -188,6 +250,7 @@ def call(
             with selectors.DefaultSelector() as sel:
                 sel.register(read_fd, selectors.EVENT_READ)
                 pipe_open = True
+                pause = 0.001
                 while proc.poll() is None:
                     if stop[0]:
                         outcome.stopped = True
@@ -195,8 +258,9 @@ def call(
                     if deadline is not None and time.monotonic() >= deadline:
                         outcome.timed_out = True
                         break
-                    if not pipe_open:
-                        time.sleep(0.05)
+                    if not pipe_open:  # the child is leaving: look again soon, then less often
+                        time.sleep(pause)
+                        pause = min(pause * 2, 0.05)
                         continue
                     for _key, _events in sel.select(timeout=0.1):
                         chunk = os.read(read_fd, 65536)
@@ -245,18 +309,35 @@ def _die_with_parent(parent: int) -> None:
         os._exit(255)
 
 
+def _close_fds_but(keep: int) -> None:
+    """Close every file descriptor above stderr except ``keep`` (what a new process inherits)."""
+    try:
+        fds = sorted(int(name) for name in os.listdir("/proc/self/fd"))
+    except OSError:
+        fds = list(range(3, 1024))
+    for fd in fds:
+        if fd > 2 and fd != keep:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 def _child() -> None:
-    global _report_fd
     spec = json.loads(os.environ.pop(CALL_ENV))
     _die_with_parent(int(spec["parent"]))
-    _report_fd = int(spec["fd"])
+    _run_target(spec["target"], spec["payload"], int(spec["fd"]))
+
+
+def _run_target(target: str, payload: Any, fd: int) -> None:
+    """Call ``target(payload)``, report its result on ``fd`` and leave (never returns)."""
+    global _report_fd
+    _report_fd = fd
     os.set_inheritable(_report_fd, False)  # processes a script starts do not get the pipe
-    # this file runs as ``__main__``; the analysis imports it under its own name
+    # this file may run as ``__main__``; the analysis imports it under its own name
     importlib.import_module("mmutils.analyzer.isolation")._report_fd = _report_fd
-    module_name, _, function_name = spec["target"].partition(":")
+    module_name, _, function_name = target.partition(":")
     function = getattr(importlib.import_module(module_name), function_name)
     try:
-        result = function(spec["payload"])
+        result = function(payload)
     except BaseException:  # noqa: BLE001 - anything unreported is a failure, by design
         import traceback
 

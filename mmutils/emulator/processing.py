@@ -7,7 +7,9 @@ For a job whose image is the model-monitor analyzer (``…/sagemaker-model-monit
    ``jobdir/<LocalPath minus /opt/ml/>``; write ``config/processingjobconfig.json`` and
    ``config/resourceconfig.json``;
 3. run ``python -m mmutils.analyzer`` (``$MMLAB_ANALYZER_MODULE`` overrides the module) with the
-   job's ``Environment`` plus ``MMLAB_OPT_ML=jobdir``; its output lines go to CloudWatch Logs,
+   job's ``Environment`` plus ``MMLAB_OPT_ML=jobdir`` — for the default module as a process
+   forked by the warm analyzer (:mod:`mmutils.emulator.warm_analyzer`), which saves the
+   interpreter's and pyarrow's start per job; its output lines go to CloudWatch Logs,
    group ``/aws/sagemaker/ProcessingJobs``, stream ``{job}/algo-1-{epoch}`` (what the SDK's
    ``logs_for_processing_job`` reads);
 4. upload every output folder to its S3 URI; put the metric records of
@@ -46,7 +48,7 @@ from moto.sagemaker.exceptions import ResourceInUseException
 from moto.sagemaker.models import FakeProcessingJob, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 
-from mmutils.emulator import patch_table, s3io
+from mmutils.emulator import patch_table, s3io, warm_analyzer
 from mmutils.emulator.clock import parse_iso
 from mmutils.emulator.processing_jobs import (
     finish_processing_job,
@@ -425,8 +427,9 @@ class ProcessingRuntime:
         self._executor: ThreadPoolExecutor | None = None
         self._workers = workers
         self._lock = threading.Lock()
-        self._procs: dict[tuple[str, str, str], subprocess.Popen] = {}
+        self._procs: dict[tuple[str, str, str], subprocess.Popen | warm_analyzer.JobProcess] = {}
         self._stopped: set[tuple[str, str, str]] = set()
+        self._warm = warm_analyzer.WarmAnalyzer()
 
     def submit(self, account: str, region: str, name: str):
         """Run a job on a worker thread; returns its future."""
@@ -513,18 +516,7 @@ class ProcessingRuntime:
         limit = (job.stopping_condition or {}).get("MaxRuntimeInSeconds") or DEFAULT_MAX_RUNTIME
         key = (account, region, job.processing_job_name)
         check_job_environment(env)
-        proc = subprocess.Popen(
-            analyzer_command(module),
-            cwd=jobdir,
-            env=analyzer_env(env, jobdir),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,  # its own process group: killed as a whole
-        )
+        proc = self._start_analyzer(module, env, jobdir)
         (jobdir / PGID_FILE).write_text(str(proc.pid))
         with self._lock:
             self._procs[key] = proc
@@ -555,6 +547,34 @@ class ProcessingRuntime:
             raise JobFailed(f"ClientError: the job exceeded MaxRuntimeInSeconds ({limit} s)")
         return code
 
+    def _start_analyzer(self, module: str, env: dict, jobdir: Path):
+        """The analyzer's process for a job: forked by the warm analyzer (the default module),
+        else a new interpreter; either way it leads its own process group."""
+        if module == DEFAULT_ANALYZER_MODULE and warm_analyzer.enabled():
+            home = jobdir.parent / ".warm-analyzer"
+            try:
+                return self._warm.launch(
+                    analyzer_command(warm_analyzer.SERVER_MODULE),
+                    analyzer_env({}, home),
+                    analyzer_env(env, jobdir),
+                    jobdir,
+                    home,
+                )
+            except (OSError, RuntimeError) as exc:
+                raise JobFailed(f"InternalServerError: {exc}") from exc
+        return subprocess.Popen(
+            analyzer_command(module),
+            cwd=jobdir,
+            env=analyzer_env(env, jobdir),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+            start_new_session=True,  # its own process group: killed as a whole
+        )
+
     def shutdown(self) -> None:
         """Kill running analyzers and stop the workers."""
         with self._lock:
@@ -564,6 +584,7 @@ class ProcessingRuntime:
             kill_group(proc.pid)
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
+        self._warm.stop()
 
 
 #: The processing runtime of this emulator process.

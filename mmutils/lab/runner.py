@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmutils.lab import executions
+from mmutils.lab.kernels import KernelsAhead
 from mmutils.lab.notebook import names, resolve_prefix
 from mmutils.paths import NOTEBOOKS, REPO_ROOT
 
@@ -213,7 +214,9 @@ def _kernel_config(socket_dir: str):
     return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(socket_dir, "k")}})
 
 
-def _execute(src: Path, dst: Path, params: dict) -> None:
+def _execute(src: Path, dst: Path, params: dict, kernel=None) -> None:
+    """Run one notebook with papermill, on ``kernel`` (a started :class:`kernels.Kernel`) or on
+    a kernel of its own."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -222,6 +225,9 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
     mine = {k: v for k, v in params.items() if k in declared}
     try:
         with tempfile.TemporaryDirectory(prefix="mmlab-kernel-") as sockets:
+            extra = (
+                {"config": _kernel_config(sockets)} if kernel is None else {"km": kernel.manager}
+            )
             papermill.execute_notebook(
                 str(src),
                 str(dst),
@@ -230,7 +236,7 @@ def _execute(src: Path, dst: Path, params: dict) -> None:
                 progress_bar=False,
                 cwd=str(src.parent),
                 log_output=False,
-                config=_kernel_config(sockets),
+                **extra,
             )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}" if exc.evalue else _error_line(dst)
@@ -396,14 +402,18 @@ def run_lab(
     started = time.monotonic()
     saved_env = dict(os.environ)
     emulator_home = None
+    ahead = KernelsAhead(NOTEBOOKS, len(notebooks))
     try:
         # progress as one final line per run, no intermediate frames (mmutils.lab.traffic)
         os.environ.setdefault("MMLAB_PROGRESS", "text")
         if backend == "moto":
-            from mmutils.emulator import lifecycle
-
             emulator_home = output / ".emulator"
             os.environ["MMLAB_HOME"] = str(emulator_home)
+        # the first notebook's kernel imports the SDK while the emulator starts
+        ahead.prestart()
+        if backend == "moto":
+            from mmutils.emulator import lifecycle
+
             echo(f"[mmlab run] starting a private emulator (state in {emulator_home})")
             # it stops when this process ends, however; a private run never sees old state
             info = lifecycle.start(tied=True, fresh=True)
@@ -414,7 +424,9 @@ def run_lab(
             dst = src if render else output / f"{name}.ipynb"
             echo(f"[mmlab run] [{i}/{total}] {name} …")
             t0 = time.monotonic()
-            _execute(src, dst, params)
+            kernel = ahead.take()
+            ahead.prestart()  # the next notebook's kernel starts while this one runs
+            _execute(src, dst, params, kernel)
             if render:
                 strip_run_metadata(dst)
             seconds = time.monotonic() - t0
@@ -424,6 +436,7 @@ def run_lab(
         report.prefix = resolve_prefix(params.get("PREFIX", ""), reader)
         report.executions = report_summaries(reader, report.prefix)
     finally:
+        ahead.close()
         if emulator_home is not None:
             from mmutils.emulator import lifecycle
 
