@@ -302,6 +302,13 @@ TABLE: tuple[Entry, ...] = (
         Entry("moto", f"moto.moto_server.werkzeug_app.{name}", "calls", "to serve the HTTPS proxy")
         for name in ("DomainDispatcherApplication", "create_backend_app")
     ),
+    Entry(
+        "moto",
+        "moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
+        "patches",
+        "to remember each host's backend (moto searches its module list on every request)",
+        ("host",),
+    ),
     # ------------------------------------------------------------------ CloudWatch, logs
     Entry("moto", "moto.cloudwatch.models.cloudwatch_backends", "reads", "to publish metrics"),
     Entry(

@@ -24,10 +24,10 @@ from mmutils.emulator import patch_table
 #: the modules whose ``install()`` patches moto, in order (stop hooks run in reverse: the
 #: scheduler stops first, then the processing runtime, then the capture writer)
 EXTENSIONS = (
+    "mmutils.emulator.routing",
     "mmutils.emulator.validation",
     "mmutils.emulator.persistence.service",
     "mmutils.emulator.admin_routes",
-    "mmutils.emulator.validation",
     "mmutils.emulator.service_defaults",
     "mmutils.emulator.endpoints",
     "mmutils.emulator.monitoring.models",
