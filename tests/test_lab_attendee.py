@@ -209,6 +209,9 @@ def test_interrupting_the_traffic_stops_the_notebook(kernel):
     for name in ("01_capture", "02_baseline"):
         assert_all_ok(kernel.run_all(cells(name)), name)
     sources = cells("03_schedule")
+    # traffic long enough (tens of seconds) that the interrupt surely lands in it
+    params = index_of(sources, "N_REQUESTS = 360")
+    sources[params] += "\nN_REQUESTS = 20000"
     traffic = index_of(sources, "for hour in range(HOURS)")
 
     def interrupt_in_traffic(i):
@@ -227,7 +230,7 @@ def test_interrupting_the_traffic_stops_the_notebook(kernel):
         r"Interrupted: (\d+) requests sent, 0 errors \(stopped early\)", stopped["text"]
     )
     assert match, stopped["text"]
-    assert 0 < int(match.group(1)) < 360
+    assert 0 < int(match.group(1)) < 20000
     assert {r["status"] for r in results[traffic + 1 :]} == {"aborted"}
     # nothing keeps sending: the number of captured records stops growing
     probe = kernel.run_all(
