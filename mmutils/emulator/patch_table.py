@@ -267,6 +267,7 @@ TABLE: tuple[Entry, ...] = (
         "to write buffered capture before an S3 read (read-your-writes)",
     ),
     Entry("moto", "moto.s3.models.s3_backends", "reads", "to reach the emulated S3"),
+    Entry("moto", "moto.s3.exceptions.MissingBucket", "reads", "to read a missing bucket as empty"),
     *(
         Entry("moto", f"moto.s3.models.S3Backend.{name}", "calls", "to read and write objects")
         for name in ("get_bucket", "get_object", "put_object")

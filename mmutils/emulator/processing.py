@@ -149,9 +149,10 @@ def download_input(account: str, region: str, role: str | None, item: dict, jobd
     target.mkdir(parents=True, exist_ok=True)
     try:
         bucket, prefix = s3uri.split(uri)
-        keys = s3io.list_keys(account, bucket, prefix)
-    except Exception:  # noqa: BLE001 - a missing bucket reads as "no objects", as on AWS
+    except ValueError:  # not an S3 URI: no objects, as on AWS
         keys = []
+    else:  # a missing bucket reads as "no objects", as on AWS
+        keys = s3io.list_keys(account, bucket, prefix, missing_ok=True)
     keys = [k for k in keys if not k.endswith("/")]
     if not keys:
         raise JobFailed(no_objects_reason(uri, region, role))

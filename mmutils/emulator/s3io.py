@@ -6,6 +6,7 @@ objects of an account's buckets.
 
 from __future__ import annotations
 
+from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 
 
@@ -14,13 +15,21 @@ def backend(account: str):
     return s3_backends[account]["aws"]
 
 
-def list_keys(account: str, bucket: str, prefix: str) -> list[str]:
+def list_keys(account: str, bucket: str, prefix: str, *, missing_ok: bool = False) -> list[str]:
     """Names of the objects of ``bucket`` that start with ``prefix``, sorted.
 
+    Args:
+        missing_ok: a missing bucket holds no objects (as a window without data reads on AWS).
+
     Raises:
-        moto's MissingBucket: no such bucket.
+        moto's MissingBucket: no such bucket (unless ``missing_ok``).
     """
-    b = backend(account).get_bucket(bucket)
+    try:
+        b = backend(account).get_bucket(bucket)
+    except MissingBucket:
+        if missing_ok:
+            return []
+        raise
     return sorted(name for name in list(b.keys.keys()) if name.startswith(prefix))
 
 

@@ -495,7 +495,7 @@ def register(subparsers) -> None:
     """Add ``mmlab run`` to the CLI."""
     p = subparsers.add_parser(
         "run",
-        help="run the four lab notebooks headless (papermill) against the emulator or AWS",
+        help="run the lab notebooks headless (papermill) against the emulator or AWS",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -55,10 +55,7 @@ def captured_files(account: str, dest: str, start: dt.datetime, end: dt.datetime
     """S3 URIs of the data files the ``input`` manifests of hours in [start, end) name, in order."""
     bucket, prefix = s3uri.split(dest)
     base = s3uri.join(prefix, "input") + "/"
-    try:
-        keys = s3io.list_keys(account, bucket, base)
-    except Exception:  # noqa: BLE001 - no bucket: no data
-        return []
+    keys = s3io.list_keys(account, bucket, base, missing_ok=True)  # no bucket: no data
     first = start.replace(minute=0, second=0, microsecond=0)
     out: list[str] = []
     for key in keys:

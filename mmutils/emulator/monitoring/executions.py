@@ -97,10 +97,7 @@ def capture_hours(account: str, dest: str, endpoint: str, start, end) -> list[tu
     """``(variant, "yyyy/mm/dd/HH")`` folders of an endpoint's capture inside [start, end)."""
     bucket, prefix = s3uri.split(dest)
     base = endpoint_prefix(prefix, endpoint)
-    try:
-        keys = s3io.list_keys(account, bucket, base)
-    except Exception:  # noqa: BLE001 - no bucket: no data
-        return []
+    keys = s3io.list_keys(account, bucket, base, missing_ok=True)  # no bucket: no data
     first = start.replace(minute=0, second=0, microsecond=0)
     found = set()
     for key in keys:

@@ -69,10 +69,7 @@ def ground_truth_hours(
     """``yyyy/mm/dd/HH`` folders under ``uri`` holding labels, from ``start``'s hour to ``scheduled``."""
     bucket, prefix = s3uri.split(uri)
     base = prefix.rstrip("/") + "/" if prefix else ""
-    try:
-        keys = s3io.list_keys(account, bucket, base)
-    except Exception:  # noqa: BLE001 - no bucket: no labels
-        return []
+    keys = s3io.list_keys(account, bucket, base, missing_ok=True)  # no bucket: no labels
     first = start.replace(minute=0, second=0, microsecond=0)
     found = set()
     for key in keys:
