@@ -269,8 +269,10 @@ def case_whylogs(paths: dict) -> int:
 def case_whylogs_capture(paths: dict) -> int:
     """whylogs including parsing the capture JSONL: each file parsed with pyarrow (the fast
     path, the same as ``datasketches-capture``; pandas' own JSON reader is slower, see
-    ``pandas-capture``) into a DataFrame, tracked into one streaming ``DatasetProfile`` (the
-    standard metrics as in ``whylogs``); memory stays at about one file's worth."""
+    ``pandas-capture``) with the column types a CSV reader infers (int64 for the 0/1 and count
+    columns: whylogs profiles float64 columns several times slower, 0.6 s vs 4.1 s for the
+    100k-row CSV cast to float64), tracked into one streaming ``DatasetProfile`` (the standard
+    metrics as in ``whylogs``); memory stays at about one file's worth."""
     from whylogs.core import DatasetProfile
 
     names = _capture_names(paths["csv"])
@@ -294,9 +296,10 @@ def case_evidently(paths: dict) -> int:
     feature columns of both (the CSV's label and the capture's prediction differ, so they are
     left out). Timed is ``Report([DataDriftPreset()]).run(...)``: evidently infers each column's
     type and, for more than 1,000 rows, computes a normed Wasserstein distance for numerical
-    columns and a Jensen-Shannon distance for categorical ones (the one-hot 0/1 columns), the
-    share of drifted columns, and the per-column value summaries of the preset. Rows counted
-    are the current rows only."""
+    columns and a Jensen-Shannon distance for categorical ones (on this data 59 columns are
+    inferred categorical: the one-hot 0/1 columns and the small counts; 10 numerical), and
+    the count and share of drifted columns. Rows counted are the current rows only; peak RSS
+    includes both DataFrames (about 3 GB at 1M current rows)."""
     import pandas as pd
     from evidently import Report
     from evidently.presets import DataDriftPreset
@@ -370,9 +373,9 @@ def case_datasketches(paths: dict) -> int:
 
 def case_datasketches_capture(paths: dict) -> int:
     """Apache DataSketches including parsing the capture JSONL: each file parsed with pyarrow
-    (JSON reader on the payload fields, the payloads of a file as one CSV of float64 columns;
-    one thread reads) and streamed into the KLL sketches of ``datasketches``; memory stays at
-    about one file's worth. The closest a user gets to the analyzer's ``monitor`` by assembling
+    (JSON reader on the payload fields, the payloads of a file as one CSV; pyarrow's readers use
+    their own thread pool, so both cores) and streamed, as float64 arrays, into the KLL
+    sketches of ``datasketches``; memory stays at about one file's worth. The closest a user gets to the analyzer's ``monitor`` by assembling
     libraries, minus types, sums, constraints and output files."""
     names = _capture_names(paths["csv"])
     sketches = None
