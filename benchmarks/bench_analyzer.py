@@ -386,6 +386,11 @@ def _run_size(
             if one and many:
                 speedup = one["seconds"] / many["seconds"]
                 ratios.append(f"{case} {workers[-1]}w/{workers[0]}w = {speedup:.2f}x")
+    for case, ours in bench_peers.COMPARABLE.items():
+        w = workers[-1]
+        if (case, 1) in results and (ours, w) in results:
+            ratio = results[case, 1]["seconds"] / results[ours, w]["seconds"]
+            ratios.append(f"{case}/{ours}@{w} = {ratio:.2f}x")
     made = "reused data" if gen is None else f"data generated in {gen:.1f}s"
     print(f"{'':>10} ({made}) " + "  ".join(ratios))
 

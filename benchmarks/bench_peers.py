@@ -24,6 +24,7 @@ the project's venv, where none of the peers is installed.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -54,6 +55,13 @@ TIMED = {
 }
 #: the library each case measures (its version is printed next to the case)
 TOOL = {case: case.split("-")[0] for case in TIMED}
+#: the analyzer's case doing the same reading and parsing (their time ratio is printed)
+COMPARABLE = {
+    "pandas-csv": "baseline",
+    "pandas-capture": "monitor",
+    "whylogs-capture": "monitor",
+    "datasketches-capture": "monitor",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,8 +125,6 @@ def versions(python: Path) -> dict[str, str]:
     proc = subprocess.run(
         [str(python), "-c", code], capture_output=True, text=True, check=True, env=child_env()
     )
-    import json
-
     return json.loads(proc.stdout)
 
 
