@@ -15,8 +15,21 @@ of the timed call and the process's peak RSS):
 * ``floor``     — the least work any tool must do: read the JSONL bytes, find each record's
   payloads (pyarrow's JSON reader, only the payload fields), parse the CSV numbers into
   float64 columns; nothing else, files spread over the same number of threads;
-* ``whylogs``   — whylogs profiling the same rows from a pandas DataFrame (needs
-  ``pip install .[bench]``; skipped with a note otherwise).
+* the peers (``benchmarks/bench_peers.py``, whose docstrings say what each reads, computes
+  and times): ``pandas``, ``pandas-csv``, ``pandas-capture``, ``whylogs``, ``whylogs-capture``,
+  ``evidently``, ``datasketches``, ``datasketches-capture`` — the ``-capture`` cases and
+  ``pandas-csv`` include parsing the files, the others start from data already in memory.
+
+The peers run in their own venv, since whylogs and evidently conflict with the project's
+(Jupyter's ``platformdirs``, pandas 3). The project makes it, from the pinned
+``benchmarks/peers-requirements.txt``, installing nothing into the venv that runs this script::
+
+    python benchmarks/bench_analyzer.py --setup-peers     # creates .venv-peers/ (gitignored)
+
+Each peer case then runs in a fresh process of ``--peers-python`` (default
+``.venv-peers/bin/python`` when it exists; otherwise the peers are skipped with a note), in the
+same invocation and on the same files as the analyzer's cases, and the table shows each peer's
+version and what its timed part covers.
 
 Every case runs ``--repeat`` times (default 3) for each ``--workers`` count (default 1,2;
 ``MMLAB_ANALYZER_WORKERS`` in the child) and the median is printed with all runs.
@@ -38,6 +51,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import bench_peers
 
 FILE_RECORDS = 20_000
 REPO = Path(__file__).resolve().parent.parent
@@ -222,23 +237,13 @@ def _case_floor(paths: dict) -> int:
         return sum(pool.map(parse, files))
 
 
-def _case_whylogs(paths: dict) -> int:
-    import pandas as pd
-    import whylogs as why
-
-    df = pd.read_csv(paths["csv"])
-    start = time.perf_counter()
-    why.log(pandas=df)
-    paths["_timed"] = time.perf_counter() - start  # profiling only, not the CSV read
-    return len(df)
-
-
 CASES = {
     "baseline": _case_baseline,
     "monitor": _case_monitor,
     "floor": _case_floor,
-    "whylogs": _case_whylogs,
 }
+#: the peers run in their own venv (``--peers-python``); see bench_peers.py
+CASES.update(bench_peers.CASES)
 
 
 #: imported before the clock starts: the timings are for the work, not for loading modules
@@ -246,8 +251,8 @@ PRELOAD = {
     "baseline": ["mmutils.analyzer"],
     "monitor": ["mmutils.analyzer"],
     "floor": ["pyarrow.json", "pyarrow.csv", "pyarrow.compute", "mmutils.analyzer.capture_reader"],
-    "whylogs": ["pandas", "whylogs"],
 }
+PRELOAD.update(bench_peers.PRELOAD)
 
 
 def _child(case: str, paths_json: str) -> None:
@@ -275,10 +280,15 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def _measure(case: str, paths: dict, workers: int = 1) -> dict | None:
+def _measure(
+    case: str, paths: dict, workers: int = 1, peers_python: Path | None = None
+) -> dict | None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "MMLAB_ANALYZER_WORKERS": str(workers)}
+    python = sys.executable
+    if case in bench_peers.CASES:  # in the peers venv, with nothing of the project on its path
+        python, env = str(peers_python), bench_peers.child_env()
     proc = subprocess.run(
-        [sys.executable, __file__, "--run-case", case, "--paths", json.dumps(paths)],
+        [python, __file__, "--run-case", case, "--paths", json.dumps(paths)],
         capture_output=True,
         text=True,
         env=env,
@@ -289,11 +299,13 @@ def _measure(case: str, paths: dict, workers: int = 1) -> dict | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _median_run(case: str, paths: dict, workers: int, repeat: int) -> dict | None:
+def _median_run(
+    case: str, paths: dict, workers: int, repeat: int, peers_python: Path | None = None
+) -> dict | None:
     """Median seconds (and the largest peak RSS) of ``repeat`` runs, each in a fresh process."""
     runs = []
     for _ in range(repeat):
-        res = _measure(case, paths, workers)
+        res = _measure(case, paths, workers, peers_python)
         if res is None:
             return None
         runs.append(res)
@@ -302,11 +314,6 @@ def _median_run(case: str, paths: dict, workers: int, repeat: int) -> dict | Non
     best["peak_mb"] = max(r["peak_mb"] for r in runs)
     best["all"] = [round(r["seconds"], 2) for r in runs]
     return best
-
-
-def _have_whylogs() -> bool:
-    proc = subprocess.run([sys.executable, "-c", "import whylogs"], capture_output=True)
-    return proc.returncode == 0
 
 
 def _prepare(n: int, folder: Path) -> tuple[dict, float | None]:
@@ -335,7 +342,17 @@ def _prepare(n: int, folder: Path) -> tuple[dict, float | None]:
 PARALLEL_CASES = ("baseline", "monitor", "floor")
 
 
-def _run_size(n: int, folder: Path, cases: list[str], workers: list[int], repeat: int) -> None:
+def _run_size(
+    n: int,
+    folder: Path,
+    cases: list[str],
+    workers: list[int],
+    repeat: int,
+    peers: dict | None = None,
+) -> None:
+    """Measure ``cases`` on ``n`` records; ``peers`` holds ``python`` (the peers venv's
+    interpreter) and ``versions`` (its libraries) when peer cases are among ``cases``."""
+    peers = peers or {}
     paths, gen = _prepare(n, folder)
     results = {}
     for case in cases:
@@ -343,15 +360,20 @@ def _run_size(n: int, folder: Path, cases: list[str], workers: list[int], repeat
             if case == "monitor" and not (Path(paths["baseline"]) / "statistics.json").exists():
                 # the baseline case writes it; run it once untimed when not asked for
                 _measure("baseline", paths, w)
-            res = _median_run(case, paths, w, repeat)
+            res = _median_run(case, paths, w, repeat, peers.get("python"))
             if res is None:
                 continue
             results[case, w] = res
             rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
             runs = ", ".join(f"{x:.2f}" for x in res["all"])
+            what = ""
+            if case in bench_peers.CASES:
+                tool = bench_peers.TOOL[case]
+                version = peers.get("versions", {}).get(tool, "?")
+                what = f"  {tool} {version}: {bench_peers.TIMED[case]}"
             print(
-                f"{n:>10,} {case:<9} {w:>7} {res['seconds']:>8.2f} {rate:>11,.0f} "
-                f"{res['peak_mb']:>12,.0f}   ({runs})"
+                f"{n:>10,} {case:<20} {w:>7} {res['seconds']:>8.2f} {rate:>11,.0f} "
+                f"{res['peak_mb']:>12,.0f}   ({runs}){what}"
             )
     ratios = []
     for w in workers:
@@ -364,6 +386,11 @@ def _run_size(n: int, folder: Path, cases: list[str], workers: list[int], repeat
             if one and many:
                 speedup = one["seconds"] / many["seconds"]
                 ratios.append(f"{case} {workers[-1]}w/{workers[0]}w = {speedup:.2f}x")
+    for case, ours in bench_peers.COMPARABLE.items():
+        w = workers[-1]
+        if (case, 1) in results and (ours, w) in results:
+            ratio = results[case, 1]["seconds"] / results[ours, w]["seconds"]
+            ratios.append(f"{case}/{ours}@{w} = {ratio:.2f}x")
     made = "reused data" if gen is None else f"data generated in {gen:.1f}s"
     print(f"{'':>10} ({made}) " + "  ".join(ratios))
 
@@ -373,10 +400,34 @@ def _versions() -> str:
     from importlib import metadata
 
     found = []
-    for name in ("pyarrow", "numpy", "numba", "whylogs", "pandas"):
+    for name in ("mmlab", "pyarrow", "numpy", "numba"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             found.append(f"{name} {metadata.version(name)}")
     return ", ".join(found)
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _peers(python_arg: str | None, peer_cases: list[str]) -> dict | None:
+    """The peers venv's interpreter and versions, or None (with a note) when the peer cases
+    cannot run: none asked for, or no peers venv."""
+    if not peer_cases:
+        return None
+    python = Path(python_arg) if python_arg else bench_peers.default_peers_python()
+    if python is None or not python.exists():
+        where = python or bench_peers.DEFAULT_VENV
+        print(
+            f"note: no peers venv at {where}; skipping the peer cases {', '.join(peer_cases)} "
+            "(create it with `python benchmarks/bench_analyzer.py --setup-peers`, "
+            "or pass --peers-python)"
+        )
+        return None
+    return {"python": python, "versions": bench_peers.versions(python)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,6 +448,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs per case; the median is shown (default 3)"
     )
+    parser.add_argument(
+        "--peers-python",
+        help="interpreter of the peers venv (default .venv-peers/bin/python when it exists)",
+    )
+    parser.add_argument(
+        "--setup-peers",
+        action="store_true",
+        help="create .venv-peers/ from benchmarks/peers-requirements.txt and exit",
+    )
     parser.add_argument("--run-case", help=argparse.SUPPRESS)
     parser.add_argument("--generate", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--paths", help=argparse.SUPPRESS)
@@ -407,20 +467,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate:
         print(json.dumps(generate(Path(args.paths), args.generate)))
         return 0
+    if args.setup_peers:
+        python = bench_peers.setup()
+        versions = bench_peers.versions(python)
+        print("peers venv ready: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+        return 0
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s]
-    whylogs = _have_whylogs()
-    if not whylogs:
-        print("whylogs not installed: `pip install .[bench]` to add the whylogs comparison")
-    workers = [int(w) for w in args.workers.split(",") if w]
-    print(f"{_versions()}; {os.cpu_count()} CPUs; medians of {args.repeat}")
-    print(
-        f"{'records':>10} {'case':<9} {'workers':>7} {'seconds':>8} {'records/s':>11} "
-        f"{'peak RSS MB':>12}   (runs)"
-    )
-    cases = [c for c in args.cases.split(",") if c and (c != "whylogs" or whylogs)]
+    cases = [c for c in args.cases.split(",") if c]
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
         parser.error(f"unknown cases {unknown}; choose from {sorted(CASES)}")
+    peers = _peers(args.peers_python, [c for c in cases if c in bench_peers.CASES])
+    if not peers:
+        cases = [c for c in cases if c not in bench_peers.CASES]
+    workers = [int(w) for w in args.workers.split(",") if w]
+    print(f"{_versions()}; {os.cpu_count()} CPUs; medians of {args.repeat}")
+    if peers:
+        versions = ", ".join(f"{k} {v}" for k, v in peers["versions"].items())
+        print(f"peers ({peers['python']}): {versions}")
+    print(f"load average before: {_loadavg()}")
+    print(
+        f"{'records':>10} {'case':<20} {'workers':>7} {'seconds':>8} {'records/s':>11} "
+        f"{'peak RSS MB':>12}   (runs)"
+    )
     for n in sizes:
         with contextlib.ExitStack() as stack:
             if args.data_dir:
@@ -429,7 +498,8 @@ def main(argv: list[str] | None = None) -> int:
                 folder = Path(
                     stack.enter_context(tempfile.TemporaryDirectory(prefix="mmlab-bench-"))
                 )
-            _run_size(n, folder, cases, workers, args.repeat)
+            _run_size(n, folder, cases, workers, args.repeat, peers)
+    print(f"load average after: {_loadavg()}")
     return 0
 
 
