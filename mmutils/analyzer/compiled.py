@@ -25,7 +25,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["moments"]
+__all__ = ["moments", "plain_numbers"]
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"
 
@@ -86,6 +86,58 @@ def _moments(
                 m2[j] += d * (d - dn)
 
 
+# powers of ten that are exact doubles (10**22 is the last): m / 10**f is then correctly rounded
+_POW10 = np.array([10.0**i for i in range(23)])
+_EXACT_MANTISSA = 1 << 53
+
+
+def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
+    """Classify, convert and bound a column of null-free cells shaped ``digits`` or ``digits.digits``.
+
+    ``offsets`` (``len + 1`` int32) index the cells' bytes in ``data``. Each cell's value goes
+    to ``out``: its digits as an integer ``m`` (exact below 2**53) divided by ``10**f`` for
+    ``f`` decimals (exact for ``f <= 22``), one correctly rounded division, hence the double a
+    correctly rounding parser (Arrow's cast, Java's ``parseDouble``) returns.
+
+    Returns:
+        ``(ok, decimal cells, min, max)``; ``ok`` is False (and the rest meaningless) when a
+        cell has another shape, or a value this exact path cannot convert: the caller then
+        takes the general path for the whole column.
+    """
+    decimals = 0
+    lo = np.inf
+    hi = -np.inf
+    for i in range(len(offsets) - 1):
+        start = offsets[i]
+        end = offsets[i + 1]
+        if end <= start:
+            return False, 0, lo, hi
+        m = 0
+        dot = -1
+        for p in range(start, end):
+            b = data[p]
+            if 48 <= b <= 57:
+                m = m * 10 + (b - 48)
+                if m >= _EXACT_MANTISSA:
+                    return False, 0, lo, hi
+            elif b == 46 and dot < 0 and p != start and p != end - 1:
+                dot = p
+            else:
+                return False, 0, lo, hi
+        if dot < 0:
+            v = float(m)
+        else:
+            f = end - 1 - dot
+            if f > 22:
+                return False, 0, lo, hi
+            v = m / _POW10[f]
+            decimals += 1
+        out[i] = v
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return True, decimals, lo, hi
+
+
 def _compile(func):
     try:
         return numba.njit(cache=True, nogil=True)(func)
@@ -94,3 +146,4 @@ def _compile(func):
 
 
 moments = _compile(_moments)
+plain_numbers = _compile(_plain_numbers)
