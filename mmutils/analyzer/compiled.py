@@ -104,31 +104,46 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
         cell has another shape, or a value this exact path cannot convert: the caller then
         takes the general path for the whole column.
     """
+    rows = len(offsets) - 1
+    if rows > 0 and offsets[rows] - offsets[0] == rows:
+        done = _single_digits(offsets, data, out)
+        if done[0]:
+            return done
     decimals = 0
     lo = np.inf
     hi = -np.inf
-    for i in range(len(offsets) - 1):
+    for i in range(rows):
         start = offsets[i]
         end = offsets[i + 1]
         if end <= start:
             return False, 0, lo, hi
         m = 0
         dot = -1
-        for p in range(start, end):
-            b = data[p]
-            if 48 <= b <= 57:
-                m = m * 10 + (b - 48)
-                if m >= _EXACT_MANTISSA:
+        if end - start <= 15:  # fewer than 16 digits: m < 10**15 < 2**53, no overflow test
+            for p in range(start, end):
+                b = data[p]
+                if 48 <= b <= 57:
+                    m = m * 10 + (b - 48)
+                elif b == 46 and dot < 0:
+                    dot = p
+                else:
                     return False, 0, lo, hi
-            elif b == 46 and dot < 0 and p != start and p != end - 1:
-                dot = p
-            else:
-                return False, 0, lo, hi
+        else:
+            for p in range(start, end):
+                b = data[p]
+                if 48 <= b <= 57:
+                    m = m * 10 + (b - 48)
+                    if m >= _EXACT_MANTISSA:
+                        return False, 0, lo, hi
+                elif b == 46 and dot < 0:
+                    dot = p
+                else:
+                    return False, 0, lo, hi
         if dot < 0:
             v = float(m)
         else:
             f = end - 1 - dot
-            if f > 22:
+            if dot == start or f == 0 or f > 22:  # ".5", "5." or too many decimals
                 return False, 0, lo, hi
             v = m / _POW10[f]
             decimals += 1
@@ -136,6 +151,23 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
         lo = min(lo, v)
         hi = max(hi, v)
     return True, decimals, lo, hi
+
+
+def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
+    """:func:`_plain_numbers` for cells of one byte each (flags, small counts): branch-free."""
+    rows = len(offsets) - 1
+    base = offsets[0]
+    bad = 0
+    lo = 255
+    hi = 0
+    for i in range(rows):
+        bad |= (offsets[i + 1] - offsets[i]) ^ 1  # not one byte long
+        d = np.uint8(data[base + i] - np.uint8(48))  # bytes below "0" wrap to >= 208
+        bad |= d > 9
+        lo = min(lo, d)
+        hi = max(hi, d)
+        out[i] = d
+    return bad == 0, 0, float(lo), float(hi)
 
 
 def _compile(func):
@@ -146,4 +178,5 @@ def _compile(func):
 
 
 moments = _compile(_moments)
+_single_digits = _compile(_single_digits)
 plain_numbers = _compile(_plain_numbers)

@@ -370,7 +370,7 @@ class Profiler:
                     block = x[first : first + len(positions)] if contiguous else x[positions]
                 else:
                     block = np.stack([x[p][~np.isnan(x[p])] for p in positions])
-                sub.update(block)
+                sub.update(block, copy=False)  # x is this chunk's own, never changed
                 updated[count + added].append((sub, sub_cols))
         self._sketches = {
             count: _stack(parts) if len(parts) > 1 else parts[0] for count, parts in updated.items()
