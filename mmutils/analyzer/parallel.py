@@ -3,8 +3,9 @@
 The analyzer's output must not depend on how many workers ran (byte-identical files for any
 ``workers``). It therefore never merges partial profiles: the order-dependent statistics (the
 left-to-right ``sum``, Spark's streaming mean/M2 recurrence, deequ's KLL sketch, whose
-compaction points depend on the order values arrive in) are fed in row order by one consumer,
-exactly as with one worker. What runs in parallel is the work that has no order: parsing files
+compaction points depend on the order values arrive in) are fed in row order, each column by
+one consumer (:mod:`mmutils.analyzer.column_groups` profiles groups of columns on their own
+threads), exactly as with one worker. What runs in parallel is the work that has no order: parsing files
 (pyarrow's JSON and CSV readers release the GIL) runs ahead in worker threads, and its results
 are handed over in their original order. Chunk boundaries are the ones a single worker makes,
 so every intermediate state of the profiler is the same too.
