@@ -216,32 +216,35 @@ def test_plain_numbers_are_bit_exact_with_arrow_cast():
     assert done is not None
     want = pc.cast(pa.array(cells), pa.float64()).to_numpy()
     assert out.view(np.int64).tolist() == want.view(np.int64).tolist()
-    decimals, lo, hi = done
+    converted, decimals, lo, hi = done
+    assert converted
     assert decimals == sum("." in c for c in cells)
     assert (lo, hi) == (want.min(), want.max())
 
 
 @pytest.mark.parametrize(
-    "cell",
-    [
-        "9007199254740992",  # 2**53: not exact as an integer mantissa
-        "0." + "0" * 22 + "1",  # 23 decimals
-        "1." + "0" * 21 + "1",  # 22 decimals, but a mantissa past 2**53
-        "1.",
-        ".5",
-        "1.2.3",
-        "",
-        "-1",
-        "+1",
-        " 1",
-        "1e5",
-        "NaN",
-        "x",
-    ],
+    "cell", ["1.", ".5", "1.2.3", "", ".", "-1", "+1", " 1", "1 ", "1e5", "NaN", "x", "1,5"]
 )
-def test_plain_numbers_decline_what_they_cannot_convert_exactly(cell):
+def test_plain_numbers_decline_other_shapes(cell):
     done, _ = _kernel(["1", "2.5", cell, "3"])
     assert done is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "decimals"),
+    [
+        ("9007199254740992", 1),  # 2**53: not exact as an integer mantissa
+        ("12345678901234567890123", 1),  # long enough to overflow an int64
+        ("0." + "0" * 22 + "1", 2),  # 23 decimals
+        ("1." + "0" * 21 + "1", 2),  # 22 decimals, but a mantissa past 2**53
+        ("0.40389136205578846", 2),  # the lab's prediction column: 17 digits
+    ],
+)
+def test_plain_numbers_count_but_leave_inexact_values_to_the_cast(cell, decimals):
+    done, _ = _kernel(["1", "2.5", cell, "3"])
+    assert done is not None
+    converted, got_decimals, _, _ = done
+    assert (converted, got_decimals) == (False, decimals)
 
 
 def test_plain_numbers_decline_nulls_and_handle_slices():
@@ -249,7 +252,7 @@ def test_plain_numbers_decline_nulls_and_handle_slices():
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
     arr = pa.array(["x", "12.5", "3", "y"], pa.string()).slice(1, 2)
     out = np.empty(2)
-    assert profile_mod._plain_column(compiled, arr, out) == (1, 3.0, 12.5)
+    assert profile_mod._plain_column(compiled, arr, out) == (True, 1, 3.0, 12.5)
     assert out.tolist() == [12.5, 3.0]
 
 

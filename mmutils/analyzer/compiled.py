@@ -25,7 +25,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["moments", "plain_numbers"]
+__all__ = ["EXACT", "INEXACT", "NOT_PLAIN", "moments", "plain_numbers"]
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"
 
@@ -110,6 +110,11 @@ _POW10 = np.array([10.0**i for i in range(23)])
 _EXACT_MANTISSA = 1 << 53
 
 
+#: :func:`plain_numbers` results: a cell of another shape (or none at all), every cell converted,
+#: every cell plain but some value beyond the exact conversion (the caller converts the column)
+NOT_PLAIN, EXACT, INEXACT = 0, 1, 2
+
+
 def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
     """Classify, convert and bound a column of null-free cells shaped ``digits`` or ``digits.digits``.
 
@@ -119,25 +124,29 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
     correctly rounding parser (Arrow's cast, Java's ``parseDouble``) returns.
 
     Returns:
-        ``(ok, decimal cells, min, max)``; ``ok`` is False (and the rest meaningless) when a
-        cell has another shape, or a value this exact path cannot convert: the caller then
-        takes the general path for the whole column.
+        ``(status, decimal cells, min, max)``. ``status`` is :data:`EXACT` when every cell is
+        plain and converted; :data:`INEXACT` when every cell is plain (the decimal count is
+        right) but some value has more digits than the exact conversion takes (``out``, min
+        and max are then meaningless: the caller converts the column); :data:`NOT_PLAIN` when
+        a cell has another shape (the caller takes the general path for the whole column).
     """
     rows = len(offsets) - 1
     if rows > 0 and offsets[rows] - offsets[0] == rows:
-        done = _single_digits(offsets, data, out)
-        if done[0]:
-            return done
+        ok, lo, hi = _single_digits(offsets, data, out)
+        if ok:
+            return EXACT, 0, lo, hi
     decimals = 0
+    exact = True
     lo = np.inf
     hi = -np.inf
     for i in range(rows):
         start = offsets[i]
         end = offsets[i + 1]
         if end <= start:
-            return False, 0, lo, hi
+            return NOT_PLAIN, 0, lo, hi
         m = 0
         dot = -1
+        big = False
         if end - start <= 15:  # fewer than 16 digits: m < 10**15 < 2**53, no overflow test
             for p in range(start, end):
                 b = data[p]
@@ -146,30 +155,40 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return False, 0, lo, hi
+                    return NOT_PLAIN, 0, lo, hi
         else:
             for p in range(start, end):
                 b = data[p]
                 if 48 <= b <= 57:
-                    m = m * 10 + (b - 48)
-                    if m >= _EXACT_MANTISSA:
-                        return False, 0, lo, hi
+                    if m < _EXACT_MANTISSA:
+                        m = m * 10 + (b - 48)
+                    else:
+                        big = True  # stop accumulating: no overflow, the cell is inexact
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return False, 0, lo, hi
-        if dot < 0:
-            v = float(m)
-        else:
+                    return NOT_PLAIN, 0, lo, hi
+            big = big or m >= _EXACT_MANTISSA
+        if dot >= 0:
             f = end - 1 - dot
-            if dot == start or f == 0 or f > 22:  # ".5", "5." or too many decimals
-                return False, 0, lo, hi
-            v = m / _POW10[f]
+            if dot == start or f == 0:  # ".5" or "5.": not the numeric patterns' shape
+                return NOT_PLAIN, 0, lo, hi
             decimals += 1
-        out[i] = v
-        lo = min(lo, v)
-        hi = max(hi, v)
-    return True, decimals, lo, hi
+            if big or f > 22:
+                exact = False
+            elif exact:
+                v = m / _POW10[f]
+                out[i] = v
+                lo = min(lo, v)
+                hi = max(hi, v)
+        elif big:
+            exact = False
+        elif exact:
+            v = float(m)
+            out[i] = v
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return (EXACT if exact else INEXACT), decimals, lo, hi
 
 
 def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
@@ -186,7 +205,7 @@ def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
         lo = min(lo, d)
         hi = max(hi, d)
         out[i] = d
-    return bad == 0, 0, float(lo), float(hi)
+    return bad == 0, float(lo), float(hi)
 
 
 def _compile(func):

@@ -160,8 +160,9 @@ class Profiler:
 
         Columns of null-free ``digits`` / ``digits.digits`` cells (the bulk of numeric data)
         are classified, converted, and bounded by one compiled pass that releases the GIL
-        (:func:`mmutils.analyzer.compiled.plain_numbers`); any other column, or a value that
-        pass cannot convert exactly, takes the general path of :meth:`update`.
+        (:func:`mmutils.analyzer.compiled.plain_numbers`); plain columns with a value that pass
+        cannot convert exactly are converted by :func:`dtypes.to_double`, and any other column
+        takes the general path of :meth:`update`.
         """
         width = len(self.names)
         digit_cells = np.zeros(width, dtype=np.int64)
@@ -175,11 +176,13 @@ class Profiler:
             if pos is not None:
                 done = _plain_column(kernels, arr, x[pos])
                 if done is not None:
-                    decimals, fast[j] = done[0], done[1:]
+                    converted, decimals, lo, hi = done
                     self._types[j] += dtypes.TypeCounts(
                         integral=rows - decimals, fractional=decimals
                     )
                     digit_cells[j], decimal_cells[j] = rows - decimals, decimals
+                    if converted:
+                        fast[j] = (lo, hi)
                     continue
             counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
             self._types[j] += counts
@@ -486,10 +489,12 @@ def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
     return arr
 
 
-def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[int, float, float] | None:
-    """``(decimal cells, min, max)`` of a plain column converted into ``out`` by the kernel.
+def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, float, float] | None:
+    """``(converted, decimal cells, min, max)`` of a plain column, by the compiled kernel.
 
-    None when the column has nulls or another shape (``out`` is then to be refilled).
+    ``converted``: every value is in ``out`` and min/max are right; otherwise every cell is
+    plain (the counts are right) but the values are still to be converted. None when the
+    column has nulls or a cell of another shape (``out`` is then to be refilled).
     """
     if arr.null_count or not pa.types.is_string(arr.type) or arr.buffers()[2] is None:
         return None
@@ -497,8 +502,10 @@ def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[int, float, 
         arr.offset : arr.offset + len(arr) + 1
     ]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    ok, decimals, lo, hi = kernels.plain_numbers(offsets, data, out)
-    return (int(decimals), float(lo), float(hi)) if ok else None
+    status, decimals, lo, hi = kernels.plain_numbers(offsets, data, out)
+    if status == kernels.NOT_PLAIN:
+        return None
+    return status == kernels.EXACT, int(decimals), float(lo), float(hi)
 
 
 def text_bytes(arr: pa.Array) -> int:
