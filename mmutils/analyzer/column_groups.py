@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from mmutils.analyzer import dtypes
+from mmutils.analyzer import dtypes, profile
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import KLLSketch
 from mmutils.analyzer.profile import Profiler, as_string_array, text_bytes
@@ -133,6 +133,8 @@ class ColumnGroupProfiler:
         if not self._groups:
             self._start(columns)
         self.item_count += chunk.num_rows
+        if self.item_count >= profile.COMPILED_MIN_ROWS:
+            profile.load_kernels()  # imported once, here, rather than by every group at once
         futures = [
             group.executor.submit(group.update, [columns[j] for j in group.columns])
             for group in self._groups

@@ -41,6 +41,7 @@ __all__ = [
     "Profiler",
     "VALUE_COUNT_LIMIT",
     "as_string_array",
+    "load_kernels",
     "text_bytes",
 ]
 
@@ -66,6 +67,11 @@ _TENTH_DIGITS = _DIGITS[np.arange(_BINCOUNT_LIMIT) // 10] + 2
 COMPILED_MIN_ROWS = 60_000
 # the numba kernels module once tried: None = not yet, False = unavailable
 _compiled_module = None
+
+
+def load_kernels() -> bool:
+    """Import the numba kernels now, if installed; whether they are available."""
+    return _compiled() is not None
 
 
 def _compiled():
