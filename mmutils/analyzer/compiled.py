@@ -1,10 +1,13 @@
-"""numba-compiled kernels for the profiler's sequential loops (optional; imports numba).
+"""numba-compiled kernels for the profiler's hot loops (optional; imports numba).
 
 :mod:`mmutils.analyzer.profile` imports this module lazily, only for large datasets, and falls
-back to its numpy code (the reference) when numba is missing or broken. The kernels perform the
-very same floating-point operations, in the same order, as that code, so results are
+back to its numpy code (the reference) when numba is missing or broken. :func:`moments` performs
+the very same floating-point operations, in the same order, as that code, so results are
 bit-identical: numba's defaults neither reassociate nor contract ``a * b + c`` into a fused
 multiply-add (no ``fastmath``), and the tests compare both paths bit for bit.
+:func:`plain_numbers` classifies and converts plain numeric cells exactly (or declines). Every
+kernel is compiled ``nogil``, so the profiler's column groups
+(:mod:`mmutils.analyzer.column_groups`) run them on several cores at once.
 
 Compiled code is cached on disk (``cache=True``: next to this file, else in the user's cache
 folder or ``NUMBA_CACHE_DIR``); when no cache location is writable, the kernels are compiled

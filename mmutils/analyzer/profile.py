@@ -11,7 +11,9 @@ Every statistic reproduces the analyzer container bit for bit (spec §B.2-§B.5)
   are then recomputed from the stored means, vectorised, and summed left to right. From
   ``COMPILED_MIN_ROWS`` rows on, and if numba is installed, the sums and this recurrence run
   in a compiled loop instead (:mod:`mmutils.analyzer.compiled`, ~25x faster) that performs the
-  same operations in the same order, so the results are identical bit for bit;
+  same operations in the same order, so the results are identical bit for bit; columns of plain
+  cells (``digits``, ``digits.digits``, no nulls) are then also classified and converted by a
+  compiled pass, exactly (see :meth:`Profiler._update_compiled`);
 * the KLL sketch is deequ's, fed in row order; columns that have seen the same number of values
   share one batched sketch (:class:`~mmutils.analyzer.kll.KLLBatch`);
 * types follow deequ's regular expressions (:mod:`mmutils.analyzer.dtypes`).
