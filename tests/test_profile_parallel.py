@@ -325,3 +325,52 @@ def test_chunks_in_flight_are_bounded(monkeypatch):
         release.set()
         feeder.join()
         assert profiler.result()["dataset"]["item_count"] == column_groups.CHUNKS_IN_FLIGHT + 3
+
+
+def test_compiled_from_the_first_row_gives_the_same_document(edge):
+    pytest.importorskip("numba")
+    want = _run(Profiler(edge.column_names), edge, 6_000)
+    for workers in (1, 2):
+        got = _run(make_profiler(edge.column_names, workers, compiled_min_rows=0), edge, 6_000)
+        assert got[0] == want[0]
+        assert got[1][1] == edge.num_rows  # every row through the kernels
+
+
+def test_large_inputs_use_the_kernels_from_the_first_row(test_data_dir, tmp_path, monkeypatch):
+    from mmutils.analyzer import baseline, monitor
+
+    seen = []
+
+    def spy(module):
+        make = module.make_profiler
+
+        def recording(names, workers=1, compiled_min_rows=None):
+            seen.append(compiled_min_rows)
+            return make(names, workers, compiled_min_rows)
+
+        monkeypatch.setattr(module, "make_profiler", recording)
+
+    spy(baseline)
+    spy(monitor)
+    train = test_data_dir / "training-dataset-with-header.csv"
+    small = suggest_baseline(train, workers=1)
+    size = train.stat().st_size
+    monkeypatch.setattr(baseline, "COMPILED_INPUT_BYTES", size)
+    monkeypatch.setattr(monitor, "COMPILED_INPUT_BYTES", size)
+    large = suggest_baseline(train, workers=1)
+    assert seen == [None, 0]
+    assert jsonfmt.dumps(large.statistics) == jsonfmt.dumps(small.statistics)
+    stats, constraints = small.statistics, small.constraints
+    run_monitoring(train, stats, constraints, workers=1)
+    # a window reads only part of a capture tree: its size says nothing, no hint
+    rows = (test_data_dir / "validation.csv").read_text().splitlines()
+    window = _lab_capture(tmp_path / "capture", rows, files=2, per_file=97)
+    monkeypatch.setattr(monitor, "COMPILED_INPUT_BYTES", 1)
+    run_monitoring(
+        window,
+        stats,
+        constraints,
+        start_time="2024-01-01T00:00:00Z",
+        end_time="2024-01-01T01:00:00Z",
+    )
+    assert seen == [None, 0, 0, None]

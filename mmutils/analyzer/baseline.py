@@ -23,6 +23,7 @@ from mmutils.analyzer import jsonfmt, parallel, readers
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.constraints import suggest_constraints
 from mmutils.analyzer.errors import NoDataError
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, stats_block
 
 if TYPE_CHECKING:
@@ -224,7 +225,7 @@ def suggest_baseline(
         )
     if workers > 1:
         chunks = parallel.prefetch(chunks)
-    with make_profiler(names, workers) as profiler:
+    with make_profiler(names, workers, _compiled_from(path_or_dataframe)) as profiler:
         for chunk in chunks:
             profiler.update(chunk)
         if profiler.item_count == 0:
@@ -239,6 +240,14 @@ def suggest_baseline(
     if output_dir is not None:
         _write(output_dir, result)
     return result
+
+
+def _compiled_from(data: object) -> int | None:
+    """0 (the numba kernels from the first row) for inputs of ``COMPILED_INPUT_BYTES`` or more."""
+    if _is_dataframe(data):
+        return None
+    size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
+    return 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
 
 
 def _is_dataframe(obj: object) -> bool:

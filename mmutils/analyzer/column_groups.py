@@ -40,14 +40,17 @@ _BYTE_COST = 3
 _CELL_COST = 4
 
 
-def make_profiler(names: list[str], workers: int = 1) -> Profiler | ColumnGroupProfiler:
+def make_profiler(
+    names: list[str], workers: int = 1, compiled_min_rows: int | None = None
+) -> Profiler | ColumnGroupProfiler:
     """A profiler of ``names`` using up to ``workers`` threads (a plain one for 1 worker).
 
-    The result is byte-identical for any ``workers``.
+    ``compiled_min_rows`` is :class:`~mmutils.analyzer.profile.Profiler`'s. The result is
+    byte-identical for any ``workers`` and ``compiled_min_rows``.
     """
     if workers <= 1 or len(names) < 2:
-        return Profiler(names)
-    return ColumnGroupProfiler(names, min(workers, len(names)))
+        return Profiler(names, compiled_min_rows)
+    return ColumnGroupProfiler(names, min(workers, len(names)), compiled_min_rows)
 
 
 def split_columns(costs: list[int], groups: int) -> list[list[int]]:
@@ -74,10 +77,12 @@ def _text_bytes(column: pa.Array | pa.ChunkedArray) -> int:
 class _Group:
     __slots__ = ("columns", "names", "profiler", "executor", "failed")
 
-    def __init__(self, columns: list[int], names: list[str], index: int):
+    def __init__(
+        self, columns: list[int], names: list[str], index: int, compiled_min_rows: int | None
+    ):
         self.columns = columns
         self.names = [names[j] for j in columns]
-        self.profiler = Profiler(self.names)
+        self.profiler = Profiler(self.names, compiled_min_rows)
         self.executor = ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"mmlab-profile-{index}"
         )
@@ -105,10 +110,12 @@ class ColumnGroupProfiler:
     Args:
         names: the column names, in dataset order.
         groups: threads (and column groups) to use; at least 2.
+        compiled_min_rows: see :class:`~mmutils.analyzer.profile.Profiler`.
     """
 
-    def __init__(self, names: list[str], groups: int):
+    def __init__(self, names: list[str], groups: int, compiled_min_rows: int | None = None):
         self.names = list(names)
+        self.compiled_min_rows = compiled_min_rows
         self.item_count = 0
         self._groups_wanted = max(1, min(groups, len(self.names)))
         self._groups: list[_Group] = []
@@ -133,7 +140,8 @@ class ColumnGroupProfiler:
         if not self._groups:
             self._start(columns)
         self.item_count += chunk.num_rows
-        if self.item_count >= profile.COMPILED_MIN_ROWS:
+        threshold = self.compiled_min_rows
+        if self.item_count >= (profile.COMPILED_MIN_ROWS if threshold is None else threshold):
             profile.load_kernels()  # imported once, here, rather than by every group at once
         futures = [
             group.executor.submit(group.update, [columns[j] for j in group.columns])
@@ -146,7 +154,10 @@ class ColumnGroupProfiler:
     def _start(self, columns: list[pa.Array]) -> None:
         costs = [_BYTE_COST * _text_bytes(c) + _CELL_COST * len(c) for c in columns]
         split = split_columns(costs, self._groups_wanted)
-        self._groups = [_Group(members, self.names, g) for g, members in enumerate(split)]
+        self._groups = [
+            _Group(members, self.names, g, self.compiled_min_rows)
+            for g, members in enumerate(split)
+        ]
         self._where = [(0, 0)] * len(self.names)
         for g, group in enumerate(self._groups):
             for i, j in enumerate(group.columns):

@@ -34,6 +34,7 @@ from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers,
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
 from mmutils.formats import reports
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, VIOLATIONS
 
@@ -499,7 +500,11 @@ def run_monitoring(
     chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
     domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
     in_domain = dict.fromkeys(domains, 0)
-    with make_profiler(names, workers) as profiler:
+    compiled_from = None
+    if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
+        size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
+        compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
+    with make_profiler(names, workers, compiled_from) as profiler:
         for chunk in chunks:
             profiler.update(chunk)
             for name, values in domains.items():

@@ -38,6 +38,7 @@ from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch
 
 __all__ = [
+    "COMPILED_INPUT_BYTES",
     "COMPILED_MIN_ROWS",
     "MAX_CATEGORICAL_BUCKETS",
     "Profiler",
@@ -67,6 +68,11 @@ _TENTH_DIGITS = _DIGITS[np.arange(_BINCOUNT_LIMIT) // 10] + 2
 #: in fresh processes, medians of 3: 52k rows 0.81 s numpy vs 1.08 s numba; 104k rows 1.34 s
 #: vs 0.93 s). Small jobs (the lab's baseline, hourly monitoring runs) never import numba.
 COMPILED_MIN_ROWS = 60_000
+#: Inputs of at least this many bytes use the kernels from their first row (callers pass
+#: ``compiled_min_rows=0``): they cross ``COMPILED_MIN_ROWS`` anyway for any plausible row width
+#: (the lab's shape: ~500 bytes a row, so ~130k rows), and their first rows are then not
+#: profiled twice as slowly. The results are the same bit for bit either way.
+COMPILED_INPUT_BYTES = 64 << 20
 # the numba kernels module once tried: None = not yet, False = unavailable
 _compiled_module = None
 
@@ -95,10 +101,13 @@ class Profiler:
 
     Args:
         names: the column names, in dataset order. Every chunk must have these columns.
+        compiled_min_rows: rows seen from which the numba kernels take over (default
+            :data:`COMPILED_MIN_ROWS`); the statistics do not depend on it.
     """
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], compiled_min_rows: int | None = None):
         self.names = list(names)
+        self.compiled_min_rows = compiled_min_rows
         width = len(self.names)
         self.item_count = 0
         #: rows whose moments went through the compiled kernels (the rest used numpy)
@@ -136,7 +145,7 @@ class Profiler:
             return
         self.item_count += rows
         columns = [as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
-        kernels = _compiled() if self.item_count >= COMPILED_MIN_ROWS else None
+        kernels = _compiled() if self.item_count >= self._compiled_threshold() else None
         if kernels is not None:
             self._update_compiled(kernels, columns, rows)
             return
@@ -162,6 +171,11 @@ class Profiler:
             return
         self._update_moments(numeric, x, present, lo, hi, None)
         self._update_sketches(numeric, x, present.sum(axis=1))
+
+    def _compiled_threshold(self) -> int:
+        if self.compiled_min_rows is None:
+            return COMPILED_MIN_ROWS
+        return self.compiled_min_rows
 
     def _update_compiled(self, kernels, columns: list[pa.Array], rows: int) -> None:
         """:meth:`update` with the compiled kernels: same statistics, bit for bit.
@@ -488,7 +502,11 @@ def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
     Raises:
         AnalyzerError: the column cannot be cast to strings (the message names it).
     """
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if isinstance(column, pa.ChunkedArray):
+        # one piece (the CSV readers' chunks): that array as it is, no copy
+        arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    else:
+        arr = column
     if not pa.types.is_string(arr.type):
         try:
             arr = arr.cast(pa.string())
