@@ -46,6 +46,7 @@ def _edge_table(n: int, seed: int = 7) -> pa.Table:
         f"{v}{'9' * 12}" if i % 97 == 0 else f"0{v}.{v:07d}{'1' * (20 if i % 89 == 0 else 0)}"
         for i, v in enumerate(wide.tolist())
     ]
+    shapes = ["-0", "+5", "1e5", "- 5", " 7", "007", "7.50", "-0.0", "2E-3"]
     return pa.table(
         {
             "flag": _text(rng.integers(0, 2, n)),
@@ -61,6 +62,16 @@ def _edge_table(n: int, seed: int = 7) -> pa.Table:
             "count": _text(rng.integers(0, 400, n)),
             "negative": _text(np.round(rng.normal(-40, 25, n), 1)),
             "boolean": pa.array(["true", "false"] * (n // 2) + ["true"] * (n % 2), pa.string()),
+            # Java-parse shapes: signs, a signed space, exponents, zeros, spaces around
+            "shapes": pa.array(
+                [shapes[i % len(shapes)] if i % 5 == 0 else str(i % 9) for i in range(n)],
+                pa.string(),
+            ),
+            # plain for the first half (kernel), then with holes (general path)
+            "holes_late": pa.array(
+                [None if i > n // 2 and i % 4 == 0 else f"{i % 300}.{i % 7}" for i in range(n)],
+                pa.string(),
+            ),
         }
     )
 
@@ -103,6 +114,9 @@ def test_groups_give_the_one_thread_document(edge, monkeypatch, compiled):
         assert got[1] == want[1]
     doc = want[0]
     assert '"inferred_type" : "String"' in doc and '"inferred_type" : "Unknown"' in doc
+    types = dict(zip(edge.column_names, want[1][2], strict=True))
+    assert types["shapes"] == types["holes_late"] == types["big"] == "Fractional"
+    assert types["late_string"] == types["boolean"] == "String"
     assert want[1][1] == (edge.num_rows if compiled else 0)  # compiled_rows
 
 
