@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from mmutils.analyzer import jsonfmt, parallel, readers
+from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.constraints import suggest_constraints
 from mmutils.analyzer.errors import NoDataError
-from mmutils.analyzer.profile import Profiler
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, stats_block
 
 if TYPE_CHECKING:
@@ -199,8 +200,9 @@ def suggest_baseline(
         categorical_drift_method: ``"LInfinity"``/``"ChiSquared"`` for the newer image's keys.
         monitoring_config_override: deep-merged over the suggested ``monitoring_config``.
         workers: threads to use (default: the usable cores, at most 4, or
-            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, which takes
-            the chunks in order: the documents are byte-identical for any count.
+            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, whose
+            column groups run on up to ``workers`` threads, each taking the chunks in order:
+            the documents are byte-identical for any count.
 
     Returns:
         A :class:`BaselineResult` holding both documents.
@@ -223,12 +225,12 @@ def suggest_baseline(
         )
     if workers > 1:
         chunks = parallel.prefetch(chunks)
-    profiler = Profiler(names)
-    for chunk in chunks:
-        profiler.update(chunk)
-    if profiler.item_count == 0:
-        raise NoDataError()
-    statistics = profiler.result()
+    with make_profiler(names, workers, _compiled_from(path_or_dataframe)) as profiler:
+        for chunk in chunks:
+            profiler.update(chunk)
+        if profiler.item_count == 0:
+            raise NoDataError()
+        statistics = profiler.result()
     constraints = suggest_constraints(
         statistics,
         categorical_drift_method=categorical_drift_method,
@@ -238,6 +240,14 @@ def suggest_baseline(
     if output_dir is not None:
         _write(output_dir, result)
     return result
+
+
+def _compiled_from(data: object) -> int | None:
+    """0 (the numba kernels from the first row) for inputs of ``COMPILED_INPUT_BYTES`` or more."""
+    if _is_dataframe(data):
+        return None
+    size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
+    return 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
 
 
 def _is_dataframe(obj: object) -> bool:

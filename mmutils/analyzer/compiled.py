@@ -1,10 +1,13 @@
-"""numba-compiled kernels for the profiler's sequential loops (optional; imports numba).
+"""numba-compiled kernels for the profiler's hot loops (optional; imports numba).
 
 :mod:`mmutils.analyzer.profile` imports this module lazily, only for large datasets, and falls
-back to its numpy code (the reference) when numba is missing or broken. The kernels perform the
-very same floating-point operations, in the same order, as that code, so results are
+back to its numpy code (the reference) when numba is missing or broken. :func:`moments` performs
+the very same floating-point operations, in the same order, as that code, so results are
 bit-identical: numba's defaults neither reassociate nor contract ``a * b + c`` into a fused
 multiply-add (no ``fastmath``), and the tests compare both paths bit for bit.
+:func:`plain_numbers` classifies and converts plain numeric cells exactly (or declines). Every
+kernel is compiled ``nogil``, so the profiler's column groups
+(:mod:`mmutils.analyzer.column_groups`) run them on several cores at once.
 
 Compiled code is cached on disk (``cache=True``: next to this file, else in the user's cache
 folder or ``NUMBA_CACHE_DIR``); when no cache location is writable, the kernels are compiled
@@ -25,7 +28,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["moments"]
+__all__ = ["EXACT", "INEXACT", "NOT_PLAIN", "moments", "plain_numbers"]
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"
 
@@ -63,6 +66,10 @@ def _defer_blas_probe() -> None:
 _defer_blas_probe()
 
 
+#: rows of a chunk copied into a (rows, columns) tile at a time by :func:`_moments`
+_TILE_ROWS = 128
+
+
 def _moments(
     x: np.ndarray, total: np.ndarray, n: np.ndarray, avg: np.ndarray, m2: np.ndarray
 ) -> None:
@@ -71,26 +78,148 @@ def _moments(
     ``x`` is ``(columns, rows)``, NaN marking a missing cell; ``total``, ``n``, ``avg`` and
     ``m2`` hold each column's running state. Rows run in the outer loop so that the columns'
     independent recurrences overlap in the CPU (a column at a time would wait on every
-    division).
+    division). The rows are first copied into a small ``(rows, columns)`` tile so that the
+    inner loop over the columns reads contiguous memory and has no branch: a missing cell
+    computes its update and then keeps the old state (a select), so LLVM vectorises the
+    columns (several divisions per instruction). Each column still sees exactly the
+    operations of the plain update, in the same order: ``n + 1``, ``v - avg``, the division,
+    ``avg + dn``, ``m2 + d * (d - dn)``, no fused multiply-add.
     """
     width, rows = x.shape
-    for i in range(rows):
+    tile = np.empty((_TILE_ROWS, width))
+    for first in range(0, rows, _TILE_ROWS):
+        count = min(_TILE_ROWS, rows - first)
         for j in range(width):
-            v = x[j, i]
-            if v == v:
-                total[j] += v
-                n[j] += 1.0
-                d = v - avg[j]
-                dn = d / n[j]
-                avg[j] += dn
-                m2[j] += d * (d - dn)
+            for k in range(count):
+                tile[k, j] = x[j, first + k]
+        for k in range(count):
+            row = tile[k]
+            for j in range(width):
+                v = row[j]
+                present = v == v
+                c = n[j]
+                a = avg[j]
+                c1 = c + 1.0
+                d = v - a
+                dn = d / c1
+                total[j] = total[j] + v if present else total[j]
+                n[j] = c1 if present else c
+                avg[j] = a + dn if present else a
+                m2[j] = m2[j] + d * (d - dn) if present else m2[j]
+
+
+# powers of ten that are exact doubles (10**22 is the last): m / 10**f is then correctly rounded
+_POW10 = np.array([10.0**i for i in range(23)])
+_EXACT_MANTISSA = 1 << 53
+
+
+#: :func:`plain_numbers` results: a cell of another shape (or none at all), every cell converted,
+#: every cell plain but some value beyond the exact conversion (the caller converts the column)
+NOT_PLAIN, EXACT, INEXACT = 0, 1, 2
+
+
+def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
+    """Classify, convert and bound a column of null-free cells shaped ``digits`` or ``digits.digits``.
+
+    ``offsets`` (``len + 1`` int32) index the cells' bytes in ``data``. Each cell's value goes
+    to ``out``: its digits as an integer ``m`` (exact below 2**53) divided by ``10**f`` for
+    ``f`` decimals (exact for ``f <= 22``), one correctly rounded division, hence the double a
+    correctly rounding parser (Arrow's cast, Java's ``parseDouble``) returns.
+
+    Returns:
+        ``(status, decimal cells, min, max)``. ``status`` is :data:`EXACT` when every cell is
+        plain and converted; :data:`INEXACT` when every cell is plain (the decimal count is
+        right) but some value has more digits than the exact conversion takes (``out``, min
+        and max are then meaningless: the caller converts the column); :data:`NOT_PLAIN` when
+        a cell has another shape (the caller takes the general path for the whole column).
+    """
+    rows = len(offsets) - 1
+    if rows > 0 and offsets[rows] - offsets[0] == rows:
+        ok, lo, hi = _single_digits(offsets, data, out)
+        if ok:
+            return EXACT, 0, lo, hi
+    decimals = 0
+    exact = True
+    lo = np.inf
+    hi = -np.inf
+    for i in range(rows):
+        start = offsets[i]
+        end = offsets[i + 1]
+        if end <= start:
+            return NOT_PLAIN, 0, lo, hi
+        m = 0
+        dot = -1
+        big = False
+        if end - start <= 15:  # fewer than 16 digits: m < 10**15 < 2**53, no overflow test
+            for p in range(start, end):
+                b = data[p]
+                if 48 <= b <= 57:
+                    m = m * 10 + (b - 48)
+                elif b == 46 and dot < 0:
+                    dot = p
+                else:
+                    return NOT_PLAIN, 0, lo, hi
+        else:
+            for p in range(start, end):
+                b = data[p]
+                if 48 <= b <= 57:
+                    if m < _EXACT_MANTISSA:
+                        m = m * 10 + (b - 48)
+                    else:
+                        big = True  # stop accumulating: no overflow, the cell is inexact
+                elif b == 46 and dot < 0:
+                    dot = p
+                else:
+                    return NOT_PLAIN, 0, lo, hi
+            big = big or m >= _EXACT_MANTISSA
+        if dot >= 0:
+            f = end - 1 - dot
+            if dot == start or f == 0:  # ".5" or "5.": not the numeric patterns' shape
+                return NOT_PLAIN, 0, lo, hi
+            decimals += 1
+            if big or f > 22:
+                exact = False
+            elif exact:
+                v = m / _POW10[f]
+                out[i] = v
+                lo = min(lo, v)
+                hi = max(hi, v)
+        elif big:
+            exact = False
+        elif exact:
+            v = float(m)
+            out[i] = v
+            lo = min(lo, v)
+            hi = max(hi, v)
+    return (EXACT if exact else INEXACT), decimals, lo, hi
+
+
+def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
+    """:func:`_plain_numbers` for cells of one byte each (flags, small counts): branch-free."""
+    rows = len(offsets) - 1
+    base = offsets[0]
+    bad = 0
+    lo = 255
+    hi = 0
+    for i in range(rows):
+        bad |= (offsets[i + 1] - offsets[i]) ^ 1  # not one byte long
+        d = np.uint8(data[base + i] - np.uint8(48))  # bytes below "0" wrap to >= 208
+        bad |= d > 9
+        lo = min(lo, d)
+        hi = max(hi, d)
+        out[i] = d
+    return bad == 0, float(lo), float(hi)
 
 
 def _compile(func):
+    # error_model="numpy": a float division is a plain division (Python's model adds a test
+    # for zero, a branch that keeps LLVM from vectorising; no kernel divides by zero)
     try:
-        return numba.njit(cache=True, nogil=True)(func)
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(func)
     except RuntimeError:  # "cannot cache function": no writable cache location
-        return numba.njit(nogil=True)(func)
+        return numba.njit(nogil=True, error_model="numpy")(func)
 
 
 moments = _compile(_moments)
+_single_digits = _compile(_single_digits)
+plain_numbers = _compile(_plain_numbers)

@@ -73,19 +73,36 @@ class _Level:
             self.length += block.shape[1]
 
     def compact(self, width: int) -> np.ndarray:
-        """Compact once; return the emitted items (``width`` rows) for the next level."""
-        items = self.items(width)
-        n = items.shape[1]
+        """Compact once; return the emitted items (``width`` rows) for the next level.
+
+        The first even number of items is copied once into a buffer sorted in place (the
+        pieces are not joined first), and the emitted items are a strided view of it.
+        """
+        n = self.length
         even = n - n % 2
         if self.num_compress % 2 == 1:
             self.offset = 1 - self.offset
         # deequ's random offset choice is commented out: the flip above is all there is.
-        out = np.sort(items[:, :even], axis=1)[:, self.offset : even : 2]
-        tail = items[:, even:].copy()
+        if len(self.pieces) == 1:
+            first = self.pieces[0]
+            buf = np.sort(first[:, :even], axis=1)
+            tail = first[:, even:].copy()
+        else:
+            buf = np.empty((width, even), dtype=np.float64)
+            tail = None
+            filled = 0
+            for piece in self.pieces:
+                take = min(piece.shape[1], even - filled)
+                if take > 0:
+                    buf[:, filled : filled + take] = piece[:, :take]
+                    filled += take
+                if take < piece.shape[1]:
+                    tail = piece[:, take:].copy()  # the one odd item, always in the last piece
+            buf.sort(axis=1)
         self.pieces = [tail] if n % 2 else []
         self.length = n % 2
         self.num_compress += 1
-        return np.ascontiguousarray(out)
+        return buf[:, self.offset : even : 2]
 
 
 class KLLBatch:
@@ -121,8 +138,12 @@ class KLLBatch:
                 self._size = sum(lv.length for lv in self._levels)
                 return
 
-    def update(self, values: np.ndarray) -> None:
-        """Add values in order: ``values`` is ``(width, m)`` (or ``(m,)`` when width is 1)."""
+    def update(self, values: np.ndarray, copy: bool = True) -> None:
+        """Add values in order: ``values`` is ``(width, m)`` (or ``(m,)`` when width is 1).
+
+        ``copy=False`` keeps views of ``values`` until they are compacted: for callers that
+        never change the array afterwards (the profiler's per-chunk matrix).
+        """
         block = np.asarray(values, dtype=np.float64)
         if block.ndim == 1:
             block = block.reshape(1, -1)
@@ -134,7 +155,8 @@ class KLLBatch:
         while pos < m:
             # Values that fit before the count exceeds the capacity, plus the one that does.
             take = min(m - pos, self._total - self._size + 1)
-            level0.append(block[:, pos : pos + take].copy())
+            piece = block[:, pos : pos + take]
+            level0.append(piece.copy() if copy else piece)
             self._size += take
             pos += take
             if self._size > self._total:

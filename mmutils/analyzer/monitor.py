@@ -31,9 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers, scripts
+from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
-from mmutils.analyzer.profile import Profiler
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
 from mmutils.formats import reports
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, VIOLATIONS
 
@@ -456,8 +457,9 @@ def run_monitoring(
         schedule_name: metric dimension ``MonitoringSchedule``.
         metric_time: the metrics' timestamp (default ``end_time``).
         workers: threads to use (default: the usable cores, at most 4, or
-            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, which takes
-            the chunks in order: the outputs are byte-identical for any count.
+            ``$MMLAB_ANALYZER_WORKERS``). Files are parsed ahead of the profiler, whose
+            column groups run on up to ``workers`` threads, each taking the chunks in order:
+            the outputs are byte-identical for any count.
         capture_loader: parses capture files elsewhere (a Dask cluster:
             :func:`mmutils.scaleout.run_monitoring_on_dask`); ``data`` is then the list of
             files, see :func:`~mmutils.analyzer.capture_reader.read_capture`.
@@ -498,19 +500,23 @@ def run_monitoring(
     chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
     domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
     in_domain = dict.fromkeys(domains, 0)
-    profiler = Profiler(names)
-    for chunk in chunks:
-        profiler.update(chunk)
-        for name, values in domains.items():
-            in_domain[name] += int(
-                pc.sum(pc.is_in(chunk.column(name), value_set=values)).as_py() or 0
-            )
-    if profiler.item_count == 0:
-        raise NoDataError()
-    statistics = profiler.result()
+    compiled_from = None
+    if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
+        size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
+        compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
+    with make_profiler(names, workers, compiled_from) as profiler:
+        for chunk in chunks:
+            profiler.update(chunk)
+            for name, values in domains.items():
+                in_domain[name] += int(
+                    pc.sum(pc.is_in(chunk.column(name), value_set=values)).as_py() or 0
+                )
+        if profiler.item_count == 0:
+            raise NoDataError()
+        statistics = profiler.result()
+        type_counts = [profiler.type_counts(j) for j in range(len(names))]
     counts = {}
-    for j, name in enumerate(names):
-        tc = profiler.type_counts(j)
+    for name, tc in zip(names, type_counts, strict=True):
         counts[name] = checks.FeatureCounts(
             types={
                 "Integral": tc.integral,

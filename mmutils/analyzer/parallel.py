@@ -3,8 +3,9 @@
 The analyzer's output must not depend on how many workers ran (byte-identical files for any
 ``workers``). It therefore never merges partial profiles: the order-dependent statistics (the
 left-to-right ``sum``, Spark's streaming mean/M2 recurrence, deequ's KLL sketch, whose
-compaction points depend on the order values arrive in) are fed in row order by one consumer,
-exactly as with one worker. What runs in parallel is the work that has no order: parsing files
+compaction points depend on the order values arrive in) are fed in row order, each column by
+one consumer (:mod:`mmutils.analyzer.column_groups` profiles groups of columns on their own
+threads), exactly as with one worker. What runs in parallel is the work that has no order: parsing files
 (pyarrow's JSON and CSV readers release the GIL) runs ahead in worker threads, and its results
 are handed over in their original order. Chunk boundaries are the ones a single worker makes,
 so every intermediate state of the profiler is the same too.
@@ -32,6 +33,7 @@ __all__ = [
     "WORKERS_ENV",
     "check_workers",
     "default_workers",
+    "input_bytes",
     "ordered_map",
     "prefetch",
     "workers_for",
@@ -82,6 +84,36 @@ def check_workers(value: object, name: str = "workers") -> int:
     return workers
 
 
+def input_bytes(data: object, enough: int) -> int | None:
+    """Bytes of ``data`` (a path, a folder or a list of them), counted up to ``enough``.
+
+    None when ``data`` holds something else (a table, a DataFrame) or a path that is missing
+    or unreadable (the reader reports it). The count stops once it reaches ``enough``.
+    """
+    items = data if isinstance(data, list | tuple) else [data]
+    total = 0
+    for item in items:
+        if not isinstance(item, str | os.PathLike):
+            return None
+        path = Path(item)
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+            elif path.is_dir():
+                for sub in path.rglob("*"):
+                    if sub.is_file():
+                        total += sub.stat().st_size
+                        if total >= enough:
+                            return total
+            else:
+                return None
+        except OSError:
+            return None
+        if total >= enough:
+            return total
+    return total
+
+
 def workers_for(workers: int, data: object) -> int:
     """``workers``, or 1 when ``data`` (a path, a folder or a list of them) is under
     :data:`PARALLEL_MIN_BYTES` in all. Anything else (a table, a DataFrame) keeps ``workers``.
@@ -91,28 +123,8 @@ def workers_for(workers: int, data: object) -> int:
     """
     if workers <= 1:
         return 1
-    items = data if isinstance(data, list | tuple) else [data]
-    total = 0
-    for item in items:
-        if not isinstance(item, str | os.PathLike):
-            return workers
-        path = Path(item)
-        try:
-            if path.is_file():
-                total += path.stat().st_size
-            elif path.is_dir():
-                for sub in path.rglob("*"):
-                    if sub.is_file():
-                        total += sub.stat().st_size
-                        if total >= PARALLEL_MIN_BYTES:
-                            return workers
-            else:
-                return workers  # missing: let the reader report it
-        except OSError:
-            return workers
-        if total >= PARALLEL_MIN_BYTES:
-            return workers
-    return 1
+    total = input_bytes(data, PARALLEL_MIN_BYTES)
+    return workers if total is None or total >= PARALLEL_MIN_BYTES else 1
 
 
 _DONE = object()

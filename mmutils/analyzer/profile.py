@@ -11,7 +11,9 @@ Every statistic reproduces the analyzer container bit for bit (spec §B.2-§B.5)
   are then recomputed from the stored means, vectorised, and summed left to right. From
   ``COMPILED_MIN_ROWS`` rows on, and if numba is installed, the sums and this recurrence run
   in a compiled loop instead (:mod:`mmutils.analyzer.compiled`, ~25x faster) that performs the
-  same operations in the same order, so the results are identical bit for bit;
+  same operations in the same order, so the results are identical bit for bit; columns of plain
+  cells (``digits``, ``digits.digits``, no nulls) are then also classified and converted by a
+  compiled pass, exactly (see :meth:`Profiler._update_compiled`);
 * the KLL sketch is deequ's, fed in row order; columns that have seen the same number of values
   share one batched sketch (:class:`~mmutils.analyzer.kll.KLLBatch`);
 * types follow deequ's regular expressions (:mod:`mmutils.analyzer.dtypes`).
@@ -35,7 +37,16 @@ from mmutils.analyzer import dtypes
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch
 
-__all__ = ["COMPILED_MIN_ROWS", "MAX_CATEGORICAL_BUCKETS", "Profiler", "VALUE_COUNT_LIMIT"]
+__all__ = [
+    "COMPILED_INPUT_BYTES",
+    "COMPILED_MIN_ROWS",
+    "MAX_CATEGORICAL_BUCKETS",
+    "Profiler",
+    "VALUE_COUNT_LIMIT",
+    "as_string_array",
+    "load_kernels",
+    "text_bytes",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -57,8 +68,18 @@ _TENTH_DIGITS = _DIGITS[np.arange(_BINCOUNT_LIMIT) // 10] + 2
 #: in fresh processes, medians of 3: 52k rows 0.81 s numpy vs 1.08 s numba; 104k rows 1.34 s
 #: vs 0.93 s). Small jobs (the lab's baseline, hourly monitoring runs) never import numba.
 COMPILED_MIN_ROWS = 60_000
+#: Inputs of at least this many bytes use the kernels from their first row (callers pass
+#: ``compiled_min_rows=0``): they cross ``COMPILED_MIN_ROWS`` anyway for any plausible row width
+#: (the lab's shape: ~500 bytes a row, so ~130k rows), and their first rows are then not
+#: profiled twice as slowly. The results are the same bit for bit either way.
+COMPILED_INPUT_BYTES = 64 << 20
 # the numba kernels module once tried: None = not yet, False = unavailable
 _compiled_module = None
+
+
+def load_kernels() -> bool:
+    """Import the numba kernels now, if installed; whether they are available."""
+    return _compiled() is not None
 
 
 def _compiled():
@@ -80,10 +101,13 @@ class Profiler:
 
     Args:
         names: the column names, in dataset order. Every chunk must have these columns.
+        compiled_min_rows: rows seen from which the numba kernels take over (default
+            :data:`COMPILED_MIN_ROWS`); the statistics do not depend on it.
     """
 
-    def __init__(self, names: list[str]):
+    def __init__(self, names: list[str], compiled_min_rows: int | None = None):
         self.names = list(names)
+        self.compiled_min_rows = compiled_min_rows
         width = len(self.names)
         self.item_count = 0
         #: rows whose moments went through the compiled kernels (the rest used numpy)
@@ -120,7 +144,11 @@ class Profiler:
         if rows == 0:
             return
         self.item_count += rows
-        columns = [_as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
+        columns = [as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
+        kernels = _compiled() if self.item_count >= self._compiled_threshold() else None
+        if kernels is not None:
+            self._update_compiled(kernels, columns, rows)
+            return
         digit_cells = np.zeros(width, dtype=np.int64)
         decimal_cells = np.zeros(width, dtype=np.int64)
         for j, arr in enumerate(columns):
@@ -141,8 +169,68 @@ class Profiler:
         if len(numeric) == 0:
             self._sketches = {}
             return
-        self._update_moments(numeric, x, present, lo, hi)
-        self._update_sketches(numeric, x, present)
+        self._update_moments(numeric, x, present, lo, hi, None)
+        self._update_sketches(numeric, x, present.sum(axis=1))
+
+    def _compiled_threshold(self) -> int:
+        if self.compiled_min_rows is None:
+            return COMPILED_MIN_ROWS
+        return self.compiled_min_rows
+
+    def _update_compiled(self, kernels, columns: list[pa.Array], rows: int) -> None:
+        """:meth:`update` with the compiled kernels: same statistics, bit for bit.
+
+        Columns of null-free ``digits`` / ``digits.digits`` cells (the bulk of numeric data)
+        are classified, converted, and bounded by one compiled pass that releases the GIL
+        (:func:`mmutils.analyzer.compiled.plain_numbers`); plain columns with a value that pass
+        cannot convert exactly are converted by :func:`dtypes.to_double`, and any other column
+        takes the general path of :meth:`update`.
+        """
+        width = len(self.names)
+        digit_cells = np.zeros(width, dtype=np.int64)
+        decimal_cells = np.zeros(width, dtype=np.int64)
+        candidates = np.flatnonzero(self._numeric_ok)  # numeric up to this chunk
+        row_of = {int(j): pos for pos, j in enumerate(candidates)}
+        x = np.empty((len(candidates), rows), dtype=np.float64)
+        fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
+        for j, arr in enumerate(columns):
+            pos = row_of.get(j)
+            if pos is not None:
+                done = _plain_column(kernels, arr, x[pos])
+                if done is not None:
+                    converted, decimals, lo, hi = done
+                    self._types[j] += dtypes.TypeCounts(
+                        integral=rows - decimals, fractional=decimals
+                    )
+                    digit_cells[j], decimal_cells[j] = rows - decimals, decimals
+                    if converted:
+                        fast[j] = (lo, hi)
+                    continue
+            counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
+            self._types[j] += counts
+            if counts.string or counts.boolean:
+                self._numeric_ok[j] = False
+        numeric = np.flatnonzero(self._numeric_ok)
+        if len(numeric) != len(candidates):  # a column turned String in this chunk
+            x = x[[row_of[int(j)] for j in numeric]]
+        lo = np.empty(len(numeric))
+        hi = np.empty(len(numeric))
+        added = np.full(len(numeric), rows, dtype=np.int64)
+        for pos, j in enumerate(numeric.tolist()):
+            if j in fast:
+                lo[pos], hi[pos] = fast[j]
+                continue
+            values = x[pos]
+            values[:] = dtypes.to_double(columns[j])
+            lo[pos] = np.fmin.reduce(values, initial=np.inf)
+            hi[pos] = np.fmax.reduce(values, initial=-np.inf)
+            added[pos] = rows - int(np.count_nonzero(np.isnan(values)))
+        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi)
+        if len(numeric) == 0:
+            self._sketches = {}
+            return
+        self._update_moments(numeric, x, None, lo, hi, kernels)
+        self._update_sketches(numeric, x, added)
 
     def _count_chunk_values(
         self,
@@ -163,7 +251,7 @@ class Profiler:
             if pos is not None and digit_cells[j] == nonnull:
                 if nonnull == 0:
                     continue
-                if hi[pos] <= 1.0 and _text_bytes(arr) == nonnull:
+                if hi[pos] <= 1.0 and text_bytes(arr) == nonnull:
                     # every cell is exactly "0" or "1": two counts, no bincount
                     ones = int(np.count_nonzero(x[pos] == 1.0))
                     self._add_int_counts(j, np.array([nonnull - ones, ones], dtype=np.int64))
@@ -187,7 +275,7 @@ class Profiler:
             return False
         counts = np.bincount(ints.astype(np.int64))
         # each cell is at least as long as its value's canonical text, equal iff no leading 0
-        if _text_bytes(arr) != int(counts @ _DIGITS[: len(counts)]):
+        if text_bytes(arr) != int(counts @ _DIGITS[: len(counts)]):
             return False
         self._add_int_counts(j, counts)
         return True
@@ -205,7 +293,7 @@ class Profiler:
         # A digits.digits cell whose double equals k / 10 is at least as long as that text
         # (longer when it has leading or trailing zeros, or is a longer decimal rounding to
         # the same double), so equal byte totals mean every cell is exactly its k's text.
-        if _text_bytes(arr) != int(counts @ _TENTH_DIGITS[: len(counts)]):
+        if text_bytes(arr) != int(counts @ _TENTH_DIGITS[: len(counts)]):
             return False
         self._tenth_counts[j] = _add_counts(self._tenth_counts[j], counts)
         self._check_value_limit(j)
@@ -258,15 +346,16 @@ class Profiler:
         self,
         numeric: np.ndarray,
         x: np.ndarray,
-        present: np.ndarray,
+        present: np.ndarray | None,
         lo: np.ndarray,
         hi: np.ndarray,
+        kernels,
     ) -> None:
+        """Extremes, sums and moments of the chunk's numeric columns (``kernels``: compiled)."""
         self._min[numeric] = np.fmin(self._min[numeric], lo)
         self._max[numeric] = np.fmax(self._max[numeric], hi)
         total, n = self._sum[numeric], self._n[numeric]
         avg, m2 = self._avg[numeric], self._m2[numeric]
-        kernels = _compiled() if self.item_count >= COMPILED_MIN_ROWS else None
         if kernels is not None:
             kernels.moments(x, total, n, avg, m2)
             self.compiled_rows += x.shape[1]
@@ -280,9 +369,10 @@ class Profiler:
         self._sum[numeric], self._n[numeric] = total, n
         self._avg[numeric], self._m2[numeric] = avg, m2
 
-    def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, present: np.ndarray) -> None:
+    def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, added: np.ndarray) -> None:
+        """Feed the chunk's values to the sketches (``added``: values present per column)."""
         pos_of = {int(j): pos for pos, j in enumerate(numeric)}
-        per_col_present = present.sum(axis=1)
+        per_col_present = added
         rows = x.shape[1]
         updated: dict[int, list[tuple[KLLBatch, list[int]]]] = defaultdict(list)
         for count, (batch, cols) in self._sketches.items():
@@ -304,12 +394,21 @@ class Profiler:
                     contiguous = positions == list(range(first, first + len(positions)))
                     block = x[first : first + len(positions)] if contiguous else x[positions]
                 else:
-                    block = np.stack([x[p][present[p]] for p in positions])
-                sub.update(block)
+                    block = np.stack([x[p][~np.isnan(x[p])] for p in positions])
+                sub.update(block, copy=False)  # x is this chunk's own, never changed
                 updated[count + added].append((sub, sub_cols))
         self._sketches = {
             count: _stack(parts) if len(parts) > 1 else parts[0] for count, parts in updated.items()
         }
+
+    def close(self) -> None:
+        """Nothing to release (the threaded profiler of :mod:`column_groups` stops its threads)."""
+
+    def __enter__(self) -> Profiler:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     # -- result ----------------------------------------------------------------------------
 
@@ -397,8 +496,17 @@ class Profiler:
         }
 
 
-def _as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
+    """``column`` as one string array (cells of another type cast to their text).
+
+    Raises:
+        AnalyzerError: the column cannot be cast to strings (the message names it).
+    """
+    if isinstance(column, pa.ChunkedArray):
+        # one piece (the CSV readers' chunks): that array as it is, no copy
+        arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    else:
+        arr = column
     if not pa.types.is_string(arr.type):
         try:
             arr = arr.cast(pa.string())
@@ -407,7 +515,26 @@ def _as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
     return arr
 
 
-def _text_bytes(arr: pa.Array) -> int:
+def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, float, float] | None:
+    """``(converted, decimal cells, min, max)`` of a plain column, by the compiled kernel.
+
+    ``converted``: every value is in ``out`` and min/max are right; otherwise every cell is
+    plain (the counts are right) but the values are still to be converted. None when the
+    column has nulls or a cell of another shape (``out`` is then to be refilled).
+    """
+    if arr.null_count or not pa.types.is_string(arr.type) or arr.buffers()[2] is None:
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    status, decimals, lo, hi = kernels.plain_numbers(offsets, data, out)
+    if status == kernels.NOT_PLAIN:
+        return None
+    return status == kernels.EXACT, int(decimals), float(lo), float(hi)
+
+
+def text_bytes(arr: pa.Array) -> int:
     """Total bytes of the cells' text (from the offsets buffer, no copy)."""
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)

@@ -1,0 +1,390 @@
+"""The profiler on several threads (column groups) and its compiled plain-number pass.
+
+Each column's statistics depend on that column alone, so column groups profiled apart and put
+back in column order must give the one-thread document byte for byte, on the numpy path and on
+the compiled one; and the compiled pass over plain cells must return the doubles Arrow's cast
+returns, bit for bit, or decline.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from test_analyzer_parallel import _lab_capture
+
+from mmutils.analyzer import column_groups, jsonfmt, parallel, run_monitoring, suggest_baseline
+from mmutils.analyzer import profile as profile_mod
+from mmutils.analyzer.column_groups import ColumnGroupProfiler, make_profiler, split_columns
+from mmutils.analyzer.errors import AnalyzerError
+from mmutils.analyzer.profile import VALUE_COUNT_LIMIT, Profiler
+
+WORKERS = (1, 2, 3)
+
+
+def _text(values, missing=None) -> pa.Array:
+    arr = pc.cast(pa.array(values), pa.string())
+    if missing is None:
+        return arr
+    return pc.if_else(pa.array(missing), pa.nulls(len(arr), pa.string()), arr)
+
+
+def _edge_table(n: int, seed: int = 7) -> pa.Table:
+    """Every shape the groups and the compiled pass must treat like one profiler."""
+    rng = np.random.default_rng(seed)
+    late = _text(rng.integers(0, 50, n)).to_pylist()
+    late[n - 5] = "n/a"  # turns String in the last chunk
+    infinite = _text(np.round(rng.normal(0, 9, n), 3)).to_pylist()
+    infinite[n // 3] = "1e400"  # +Infinity for Java's parser
+    infinite[n // 2] = None
+    wide = rng.integers(0, 10**6, n)
+    big = [
+        # past 2**53 in digits, more than 22 decimals, leading zeros: the general path's cells
+        f"{v}{'9' * 12}" if i % 97 == 0 else f"0{v}.{v:07d}{'1' * (20 if i % 89 == 0 else 0)}"
+        for i, v in enumerate(wide.tolist())
+    ]
+    shapes = ["-0", "+5", "1e5", "- 5", " 7", "007", "7.50", "-0.0", "2E-3"]
+    return pa.table(
+        {
+            "flag": _text(rng.integers(0, 2, n)),
+            "tenths": _text(np.round(rng.uniform(0, 350, n), 1)),
+            "string": pa.array([f"s{i % 13}" for i in range(n)], pa.string()),
+            "late_string": pa.array(late, pa.string()),
+            "all_null": pa.nulls(n, pa.string()),
+            "holes": _text(np.round(rng.exponential(3, n), 2), rng.random(n) < 0.1),
+            "infinite": pa.array(infinite, pa.string()),
+            "big": pa.array(big, pa.string()),
+            # distinct values cross VALUE_COUNT_LIMIT mid-stream: counting stops
+            "many": _text(np.arange(n) * 7 % (VALUE_COUNT_LIMIT * 3)),
+            "count": _text(rng.integers(0, 400, n)),
+            "negative": _text(np.round(rng.normal(-40, 25, n), 1)),
+            "boolean": pa.array(["true", "false"] * (n // 2) + ["true"] * (n % 2), pa.string()),
+            # Java-parse shapes: signs, a signed space, exponents, zeros, spaces around
+            "shapes": pa.array(
+                [shapes[i % len(shapes)] if i % 5 == 0 else str(i % 9) for i in range(n)],
+                pa.string(),
+            ),
+            # plain for the first half (kernel), then with holes (general path)
+            "holes_late": pa.array(
+                [None if i > n // 2 and i % 4 == 0 else f"{i % 300}.{i % 7}" for i in range(n)],
+                pa.string(),
+            ),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def edge() -> pa.Table:
+    return _edge_table(40_000)
+
+
+def _run(profiler, t: pa.Table, chunk_rows: int):
+    with profiler:
+        for start in range(0, t.num_rows, chunk_rows):
+            profiler.update(t.slice(start, chunk_rows))
+        doc = profiler.result()
+        extra = (
+            profiler.item_count,
+            profiler.compiled_rows,
+            [profiler.inferred_type(j) for j in range(t.num_columns)],
+            [profiler.type_counts(j) for j in range(t.num_columns)],
+            [profiler.value_counts(j) for j in range(t.num_columns)],
+            [
+                None if s is None else [lv.tolist() for lv in s.levels]
+                for s in (profiler.sketch(name) for name in t.column_names)
+            ],
+        )
+    return jsonfmt.dumps(doc), extra
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+def test_groups_give_the_one_thread_document(edge, monkeypatch, compiled):
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0 if compiled else 10**12)
+    want = _run(Profiler(edge.column_names), edge, 6_000)
+    for workers in (2, 3, 5, edge.num_columns):
+        profiler = make_profiler(edge.column_names, workers)
+        assert isinstance(profiler, ColumnGroupProfiler)
+        got = _run(profiler, edge, 6_000)
+        assert got[0] == want[0], f"statistics differ with {workers} groups"
+        assert got[1] == want[1]
+    doc = want[0]
+    assert '"inferred_type" : "String"' in doc and '"inferred_type" : "Unknown"' in doc
+    types = dict(zip(edge.column_names, want[1][2], strict=True))
+    assert types["shapes"] == types["holes_late"] == types["big"] == "Fractional"
+    assert types["late_string"] == types["boolean"] == "String"
+    assert want[1][1] == (edge.num_rows if compiled else 0)  # compiled_rows
+
+
+def test_compiled_path_matches_numpy_path_on_the_edge_cases(edge, monkeypatch):
+    pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    reference = _run(Profiler(edge.column_names), edge, 6_000)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    compiled = _run(Profiler(edge.column_names), edge, 6_000)
+    assert compiled[0] == reference[0]
+    assert compiled[1][2:] == reference[1][2:]
+    assert "Infinity" in compiled[0]  # the infinite cell took the general path
+
+
+def test_groups_really_run_on_their_own_threads(edge, monkeypatch):
+    seen = set()
+    update = Profiler.update
+
+    def spy(self, chunk):
+        seen.add(threading.current_thread().name)
+        return update(self, chunk)
+
+    monkeypatch.setattr(Profiler, "update", spy)
+    before = threading.active_count()
+    _run(make_profiler(edge.column_names, 2), edge.slice(0, 5_000), 1_000)
+    assert len(seen) == 2 and all(name.startswith("mmlab-profile-") for name in seen)
+    assert threading.active_count() == before  # closed: no thread outlives the profiler
+
+
+def test_split_is_balanced_and_deterministic():
+    costs = [10, 1, 1, 1, 7, 3, 3, 2]
+    groups = split_columns(costs, 3)
+    assert sorted(j for g in groups for j in g) == list(range(len(costs)))
+    assert [sum(costs[j] for j in g) for g in groups] == [10, 9, 9]
+    assert groups == split_columns(costs, 3)
+    assert split_columns([5], 4) == [[0]]
+    assert make_profiler(["a"], 4).__class__ is Profiler
+    assert make_profiler(["a", "b"], 1).__class__ is Profiler
+
+
+def test_errors_are_raised_as_with_one_thread():
+    names = ["a", "b", "c"]
+    messages = set()
+    for workers in WORKERS:
+        profiler = make_profiler(names, workers)
+        with profiler, pytest.raises(AnalyzerError) as err:
+            profiler.update(pa.table({"a": ["1"], "b": ["2"]}))
+        messages.add(str(err.value))
+    assert messages == {"chunk has 2 columns, expected 3"}
+    bad = pa.table({"a": ["1"], "b": pa.array([[1]], pa.list_(pa.int64())), "c": ["x"]})
+    messages = set()
+    for workers in WORKERS:
+        profiler = make_profiler(names, workers)
+        with profiler, pytest.raises(AnalyzerError) as err:
+            profiler.update(bad)
+        messages.add(str(err.value).split(":")[0])
+    assert messages == {"column 'b' cannot be read as strings"}
+
+
+def test_a_failing_group_stops_and_reports(monkeypatch):
+    names = ["a", "b", "c", "d"]
+    update = Profiler.update
+
+    def failing(self, chunk):
+        if "c" in self.names and self.item_count >= 3:
+            raise RuntimeError("group c broke")
+        return update(self, chunk)
+
+    monkeypatch.setattr(Profiler, "update", failing)
+    profiler = make_profiler(names, 2)
+    chunk = pa.table({n: ["1"] for n in names})
+    with profiler, pytest.raises(RuntimeError, match="group c broke"):
+        for _ in range(10):
+            profiler.update(chunk)
+        profiler.result()
+
+
+def test_empty_profiler_result():
+    profiler = make_profiler(["a", "b"], 2)
+    with profiler:
+        profiler.update(pa.table({"a": pa.array([], pa.string()), "b": pa.array([], pa.string())}))
+        assert profiler.result() == Profiler(["a", "b"]).result()
+        assert profiler.compiled_rows == 0
+
+
+# -- the compiled plain-number pass ------------------------------------------------------------
+
+
+def _kernel(cells: list[str]):
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    arr = pa.array(cells, pa.string())
+    out = np.full(len(arr), np.nan)
+    return profile_mod._plain_column(compiled, arr, out), out
+
+
+def test_plain_numbers_are_bit_exact_with_arrow_cast():
+    rng = np.random.default_rng(1)
+    cells = [
+        f"{int(m)}.{int(f):0{w}d}"
+        for m, f, w in zip(
+            rng.integers(0, 10**6, 20_000),
+            rng.integers(0, 10**6, 20_000),
+            rng.integers(6, 10, 20_000),
+            strict=True,
+        )
+    ]
+    cells += [str(v) for v in rng.integers(0, 2**53, 5_000)]
+    cells += ["0", "00", "0.0", "007.50", "9007199254740991", "0.0000000000000000000001"]
+    cells += ["4.35", "0.1", "0.3", "123456789012.345", "0." + "9" * 15]
+    done, out = _kernel(cells)
+    assert done is not None
+    want = pc.cast(pa.array(cells), pa.float64()).to_numpy()
+    assert out.view(np.int64).tolist() == want.view(np.int64).tolist()
+    converted, decimals, lo, hi = done
+    assert converted
+    assert decimals == sum("." in c for c in cells)
+    assert (lo, hi) == (want.min(), want.max())
+
+
+@pytest.mark.parametrize(
+    "cell", ["1.", ".5", "1.2.3", "", ".", "-1", "+1", " 1", "1 ", "1e5", "NaN", "x", "1,5"]
+)
+def test_plain_numbers_decline_other_shapes(cell):
+    done, _ = _kernel(["1", "2.5", cell, "3"])
+    assert done is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "decimals"),
+    [
+        ("9007199254740992", 1),  # 2**53: not exact as an integer mantissa
+        ("12345678901234567890123", 1),  # long enough to overflow an int64
+        ("0." + "0" * 22 + "1", 2),  # 23 decimals
+        ("1." + "0" * 21 + "1", 2),  # 22 decimals, but a mantissa past 2**53
+        ("0.40389136205578846", 2),  # the lab's prediction column: 17 digits
+    ],
+)
+def test_plain_numbers_count_but_leave_inexact_values_to_the_cast(cell, decimals):
+    done, _ = _kernel(["1", "2.5", cell, "3"])
+    assert done is not None
+    converted, got_decimals, _, _ = done
+    assert (converted, got_decimals) == (False, decimals)
+
+
+def test_plain_numbers_decline_nulls_and_handle_slices():
+    assert _kernel(["1", None, "2"])[0] is None
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    arr = pa.array(["x", "12.5", "3", "y"], pa.string()).slice(1, 2)
+    out = np.empty(2)
+    assert profile_mod._plain_column(compiled, arr, out) == (True, 1, 3.0, 12.5)
+    assert out.tolist() == [12.5, 3.0]
+
+
+# -- the entry points --------------------------------------------------------------------------
+
+
+def _bytes(folder) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_compiled_groups_identical_for_any_worker_count_on_the_lab_data(
+    test_data_dir, tmp_path, monkeypatch
+):
+    """Baseline and monitoring files on the lab's data, numpy and compiled, workers 1-3."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    train = test_data_dir / "training-dataset-with-header.csv"
+    rows = (test_data_dir / "validation.csv").read_text().splitlines()
+    window = _lab_capture(tmp_path / "capture", rows, files=6, per_file=97)
+    runs = {}
+    for threshold in (10**12, 0):
+        monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", threshold)
+        for workers in WORKERS:
+            base = tmp_path / f"base{threshold}-{workers}"
+            mon = tmp_path / f"mon{threshold}-{workers}"
+            suggest_baseline(train, output_dir=base, workers=workers)
+            run_monitoring(
+                window,
+                base / "statistics.json",
+                base / "constraints.json",
+                output_dir=mon,
+                workers=workers,
+            )
+            runs[threshold, workers] = (_bytes(base), _bytes(mon))
+    first = runs[10**12, 1]
+    assert set(first[1]) == {"statistics.json", "constraints.json", "constraint_violations.json"}
+    for key, files in runs.items():
+        assert files == first, f"files differ for (threshold, workers) = {key}"
+
+
+def test_chunks_in_flight_are_bounded(monkeypatch):
+    """A slow group holds back the caller after CHUNKS_IN_FLIGHT chunks, not later."""
+    release = threading.Event()
+    update = Profiler.update
+
+    def slow(self, chunk):
+        if "a" in self.names:
+            release.wait(5)
+        return update(self, chunk)
+
+    monkeypatch.setattr(Profiler, "update", slow)
+    profiler = make_profiler(["a", "b"], 2)
+    chunk = pa.table({"a": ["1"], "b": ["2"]})
+    returned = []
+
+    def feed():
+        for i in range(column_groups.CHUNKS_IN_FLIGHT + 3):
+            profiler.update(chunk)
+            returned.append(i)
+
+    with profiler:
+        feeder = threading.Thread(target=feed)
+        feeder.start()
+        for _ in range(500):  # the first CHUNKS_IN_FLIGHT updates return at once
+            if len(returned) >= column_groups.CHUNKS_IN_FLIGHT:
+                break
+            threading.Event().wait(0.01)
+        feeder.join(0.2)
+        assert len(returned) == column_groups.CHUNKS_IN_FLIGHT
+        release.set()
+        feeder.join()
+        assert profiler.result()["dataset"]["item_count"] == column_groups.CHUNKS_IN_FLIGHT + 3
+
+
+def test_compiled_from_the_first_row_gives_the_same_document(edge):
+    pytest.importorskip("numba")
+    want = _run(Profiler(edge.column_names), edge, 6_000)
+    for workers in (1, 2):
+        got = _run(make_profiler(edge.column_names, workers, compiled_min_rows=0), edge, 6_000)
+        assert got[0] == want[0]
+        assert got[1][1] == edge.num_rows  # every row through the kernels
+
+
+def test_large_inputs_use_the_kernels_from_the_first_row(test_data_dir, tmp_path, monkeypatch):
+    from mmutils.analyzer import baseline, monitor
+
+    seen = []
+
+    def spy(module):
+        make = module.make_profiler
+
+        def recording(names, workers=1, compiled_min_rows=None):
+            seen.append(compiled_min_rows)
+            return make(names, workers, compiled_min_rows)
+
+        monkeypatch.setattr(module, "make_profiler", recording)
+
+    spy(baseline)
+    spy(monitor)
+    train = test_data_dir / "training-dataset-with-header.csv"
+    small = suggest_baseline(train, workers=1)
+    size = train.stat().st_size
+    monkeypatch.setattr(baseline, "COMPILED_INPUT_BYTES", size)
+    monkeypatch.setattr(monitor, "COMPILED_INPUT_BYTES", size)
+    large = suggest_baseline(train, workers=1)
+    assert seen == [None, 0]
+    assert jsonfmt.dumps(large.statistics) == jsonfmt.dumps(small.statistics)
+    stats, constraints = small.statistics, small.constraints
+    run_monitoring(train, stats, constraints, workers=1)
+    # a window reads only part of a capture tree: its size says nothing, no hint
+    rows = (test_data_dir / "validation.csv").read_text().splitlines()
+    window = _lab_capture(tmp_path / "capture", rows, files=2, per_file=97)
+    monkeypatch.setattr(monitor, "COMPILED_INPUT_BYTES", 1)
+    run_monitoring(
+        window,
+        stats,
+        constraints,
+        start_time="2024-01-01T00:00:00Z",
+        end_time="2024-01-01T01:00:00Z",
+    )
+    assert seen == [None, 0, 0, None]
