@@ -347,3 +347,33 @@ def test_metric_records_respect_emit_metrics():
     ]
     off = {"features": [], "monitoring_config": {"emit_metrics": "Disabled"}}
     assert metric_records(stats, {"x": 0.25}, off) == []
+
+
+def test_baseline_job_on_capture_data_is_the_same_for_any_worker_count(tmp_path, monkeypatch):
+    # a baseline suggested from captured traffic goes through the capture reader and the
+    # column-group profiler: 1 and 2 workers must write the same bytes
+    from mmutils.analyzer import parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)  # threads even for a small input
+    written = {}
+    for workers in (1, 2):
+        opt_ml = tmp_path / f"job{workers}"
+        for hour in ("05", "06"):
+            _capture_window(opt_ml / "processing" / "input" / "endpoint", hour, rows=300)
+        monkeypatch.setenv("MMLAB_ANALYZER_WORKERS", str(workers))
+        env = {
+            "MMLAB_OPT_ML": str(opt_ml),
+            "dataset_format": CAPTURE_FORMAT,
+            "dataset_source": "/opt/ml/processing/input/endpoint",
+            "output_path": "/opt/ml/processing/output",
+            "publish_cloudwatch_metrics": "Disabled",
+        }
+        assert container.run(env) == 0
+        out = opt_ml / "processing" / "output"
+        written[workers] = {
+            p: (out / p).read_bytes() for p in ("statistics.json", "constraints.json")
+        }
+    assert written[1] == written[2]
+    stats = json.loads(written[1]["statistics.json"])
+    assert stats["dataset"]["item_count"] == 600
+    assert [f["inferred_type"] for f in stats["features"]][-1] == "String"

@@ -194,9 +194,10 @@ def analytics_input(env: Mapping[str, str], paths: JobPaths) -> dict:
 
 
 def _baseline(env: Mapping[str, str], preprocessor) -> str:
+    from mmutils.analyzer import parallel
     from mmutils.analyzer.baseline import suggest_baseline
+    from mmutils.analyzer.column_groups import make_profiler
     from mmutils.analyzer.constraints import suggest_constraints
-    from mmutils.analyzer.profile import Profiler
 
     source = env["dataset_source"]
     kind, options = monitor.resolve_format(env["dataset_format"])
@@ -209,13 +210,18 @@ def _baseline(env: Mapping[str, str], preprocessor) -> str:
         )
         statistics, constraints = result.statistics, result.constraints
     else:  # capture data or a pre-processor: same profile, our readers
-        dataset = monitor.open_dataset(source, kind, options, preprocessor=preprocessor)
-        profiler = Profiler(dataset.names)
-        for chunk in dataset.chunks:
-            profiler.update(chunk)
-        if profiler.item_count == 0:
-            raise NoDataError()
-        statistics = profiler.result()
+        # a pre-processor runs customer code per record: its rows come one thread's way
+        workers = 1 if preprocessor is not None else parallel.default_workers()
+        workers = parallel.workers_for(workers, source)
+        dataset = monitor.open_dataset(
+            source, kind, options, preprocessor=preprocessor, workers=workers
+        )
+        with make_profiler(dataset.names, workers) as profiler:
+            for chunk in dataset.chunks:
+                profiler.update(chunk)
+            if profiler.item_count == 0:
+                raise NoDataError()
+            statistics = profiler.result()
         constraints = suggest_constraints(statistics, categorical_drift_method=drift_method)
     log(f"Analysed {statistics['dataset']['item_count']} records")
     files = jsonfmt.write_documents(
