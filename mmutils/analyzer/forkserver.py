@@ -7,7 +7,8 @@ mmutils.analyzer.forkserver``, in the same confined environment as an analyzer, 
 emulator) and asks it for one *job process* per analyzer run. A job process is what
 ``python -m mmutils.analyzer`` would have been, with the same guarantees:
 
-* it is forked from a process that has only imported modules (no job ever ran in it), so
+* it is forked from a process that has only imported modules and loaded compiled kernels
+  (no job ever ran in it), so
   every job starts from the same clean state, and nothing a job does reaches the server or
   the next job;
 * it leads its own session and process group (the emulator kills the group on a time limit,
@@ -54,9 +55,16 @@ _MAX_REQUEST = 1 << 20
 
 
 def warm_up() -> None:
-    """Import what a job imports (the analysis modules, pyarrow, numpy), nothing that runs."""
+    """Import what a job imports (the analysis modules, pyarrow, numpy), nothing that runs.
+
+    numba and the compiled capture scan are loaded too (their kernels run once on a line of
+    constants): a fresh process pays ~0.3-0.45 s for them and so uses them only for large
+    windows, while every job forked from here gets them for free
+    (``capture_reader.use_scan``). Without numba, jobs use pyarrow's readers as before.
+    """
     from mmutils.analyzer import (  # noqa: F401 - imported for the forked jobs
         baseline,
+        capture_reader,
         constraints,
         container,
         monitor,
@@ -67,6 +75,9 @@ def warm_up() -> None:
     importlib.import_module("numpy.ma")  # the baseline's CSV conversion uses it
 
     skip_pandas_probe()
+    scan = capture_reader._capture_scan()
+    if scan is not None:
+        scan.warm()
 
 
 def serve(sock: socket.socket) -> None:
