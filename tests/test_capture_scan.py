@@ -477,10 +477,16 @@ def test_lab_monitoring_identical_with_the_scan(test_data_dir, tmp_path, monkeyp
     _run_both(monkeypatch, tmp_path, run)
 
 
-def test_the_warm_analyzer_loads_the_kernels():
+def test_the_warm_analyzer_loads_the_kernels(tmp_path, monkeypatch):
+    """The fork server loads the kernels (after its first job): small windows use the scan."""
     from mmutils.analyzer import forkserver
 
     forkserver.warm_up()
+    forkserver.warm_compiled()
     assert capture_scan._scan_kernel.signatures and capture_scan._columns_kernel.signatures
-    assert isinstance(capture_scan.scan(b"", OUT_FIRST), capture_scan.ScanResult)
-    assert pa is not None
+    monkeypatch.delenv(SCAN_ENV, raising=False)
+    path = _write(tmp_path / "a.jsonl", ELIGIBLE["sagemaker"])
+    assert path.stat().st_size < capture_reader.SCAN_MIN_BYTES
+    assert use_scan([path])
+    names, chunks = _read(monkeypatch, "auto", path)
+    assert pa.types.is_string(chunks[0].schema.types[0]) and chunks[0].num_rows == len(ROWS)

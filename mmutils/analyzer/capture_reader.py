@@ -55,7 +55,7 @@ PARALLEL_FILE_BYTES = 64 << 20
 SCAN_ENV = "MMLAB_CAPTURE_SCAN"
 #: in a fresh process the compiled scan is used from this many bytes of capture files on:
 #: loading numba and its kernels (~0.3-0.45 s) is then repaid by the faster parse
-SCAN_MIN_BYTES = 48 << 20
+SCAN_MIN_BYTES = 32 << 20
 
 _log = logging.getLogger(__name__)
 # the compiled scan module once tried: None = not yet, False = unavailable

@@ -7,8 +7,8 @@ mmutils.analyzer.forkserver``, in the same confined environment as an analyzer, 
 emulator) and asks it for one *job process* per analyzer run. A job process is what
 ``python -m mmutils.analyzer`` would have been, with the same guarantees:
 
-* it is forked from a process that has only imported modules and loaded compiled kernels
-  (no job ever ran in it), so
+* it is forked from a process that has only imported modules and, from the second job on,
+  loaded the compiled capture-scan kernels (:func:`warm_compiled`; no job ever ran in it), so
   every job starts from the same clean state, and nothing a job does reaches the server or
   the next job;
 * it leads its own session and process group (the emulator kills the group on a time limit,
@@ -55,16 +55,9 @@ _MAX_REQUEST = 1 << 20
 
 
 def warm_up() -> None:
-    """Import what a job imports (the analysis modules, pyarrow, numpy), nothing that runs.
-
-    numba and the compiled capture scan are loaded too (their kernels run once on a line of
-    constants): a fresh process pays ~0.3-0.45 s for them and so uses them only for large
-    windows, while every job forked from here gets them for free
-    (``capture_reader.use_scan``). Without numba, jobs use pyarrow's readers as before.
-    """
+    """Import what a job imports (the analysis modules, pyarrow, numpy), nothing that runs."""
     from mmutils.analyzer import (  # noqa: F401 - imported for the forked jobs
         baseline,
-        capture_reader,
         constraints,
         container,
         monitor,
@@ -75,14 +68,29 @@ def warm_up() -> None:
     importlib.import_module("numpy.ma")  # the baseline's CSV conversion uses it
 
     skip_pandas_probe()
+
+
+def warm_compiled() -> None:
+    """Load numba and the compiled capture scan (its kernels run once on a line of constants).
+
+    A fresh process pays ~0.3-0.45 s for them and so uses the scan only on large windows;
+    every job forked after this gets it for free (``capture_reader.use_scan``: the kernels
+    are loaded). :func:`serve` calls this once it has answered its first request, while that
+    job runs, so the first job does not wait for numba. Without numba (or if it fails to
+    load), jobs use pyarrow's readers as before.
+    """
+    from mmutils.analyzer import capture_reader
+
     scan = capture_reader._capture_scan()
     if scan is not None:
-        scan.warm()
+        with contextlib.suppress(Exception):  # a broken numba: the jobs' general path
+            scan.warm()
 
 
 def serve(sock: socket.socket) -> None:
     """Answer requests until the socket closes (see the module docstring)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # job processes are reaped by the kernel
+    compiled = False
     while True:
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, _MAX_REQUEST, 2)
@@ -104,6 +112,9 @@ def serve(sock: socket.socket) -> None:
                 os.close(fd)
         reply = {"pid": pid} if pid else {"error": error}
         sock.sendall((json.dumps(reply) + "\n").encode())
+        if not compiled:  # after the first job started: it does not wait for numba
+            compiled = True
+            warm_compiled()
 
 
 def _fork_job(env: dict, cwd: str, out_fd: int, status_fd: int, sock_fd: int) -> int:
