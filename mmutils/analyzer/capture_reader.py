@@ -7,10 +7,23 @@ one row per line of a multi-line CSV / JSON-Lines payload): for CSV the row is t
 ``START``, the service's default; ``END`` puts the output last). Rows carry no header, so columns
 are matched to the baseline's feature names by position (spec §A.4).
 
-Fast path (CSV payloads, the common case): pyarrow's JSON reader parses each file into struct
-columns; the output and input CSV strings are joined per record and the joined text is parsed
-by pyarrow's CSV reader as all-string columns. No Python loop runs per record. JSON / BASE64
-payloads, multi-line payloads and error reporting go through a precise per-line parser.
+Three ways to the same chunks, fastest first:
+
+* **The compiled scan** (:mod:`mmutils.analyzer.capture_scan`, numba): a whole capture file's
+  bytes are checked against a strict, conservative grammar (one JSON object per line, strings
+  of printable ASCII without escapes, both payloads CSV, no shadow records, the same number of
+  cells in every row, …) and, when the file is eligible, its payloads are cut at their commas
+  straight into string columns — no JSON parse, no join, no CSV parse. Any other file takes
+  the paths below, unchanged, so the scan never changes a chunk, a cut point or an error
+  message (tests/test_capture_scan.py reads every variant both ways). It runs when it pays
+  (:func:`use_scan`: from :data:`SCAN_MIN_BYTES` of capture in a fresh process, always once
+  its kernels are loaded, e.g. in the emulator's warm analyzer; ``MMLAB_CAPTURE_SCAN=0|1``
+  forces it off / on).
+* **pyarrow's readers** (CSV payloads): pyarrow's JSON reader parses each file into struct
+  columns; the output and input CSV strings are joined per record and the joined text is
+  parsed by pyarrow's CSV reader as all-string columns. No Python loop runs per record.
+* **The precise per-line parser**: JSON / BASE64 payloads, multi-line payloads and error
+  reporting.
 
 The capture format itself (parsing a line, decoding a payload, the hour-folder layout) is
 :mod:`mmutils.formats`; this module turns records into rows and keeps the service's

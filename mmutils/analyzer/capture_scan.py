@@ -44,6 +44,7 @@ loads it once (:func:`warm`). Compiled code is cached on disk like
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numba
@@ -71,6 +72,7 @@ _RAGGED = 9
 _EMPTY_PAYLOAD = 10
 _DEPTH = 11
 _NO_RECORDS = 12
+_CAPACITY = 13  # (internal) the scratch space is too small: grow it and scan again
 
 #: the text of each reason code :func:`scan` can give
 REASONS = {
@@ -342,7 +344,14 @@ def _record(buf, words, i, stack, ranges, r):
             return i, _VALUE
 
 
-def _scan(buf, words, first, second, lines):
+def _newlines(buf) -> int:
+    n = 0
+    for i in range(len(buf)):
+        n += buf[i] == 10
+    return n
+
+
+def _scan(buf, words, first, second, lines, ranges, starts_space, lens_space):
     """Check ``buf`` against the grammar, find each record's payloads and cell lengths.
 
     Args:
@@ -351,6 +360,11 @@ def _scan(buf, words, first, second, lines):
         first: the row's first payload (0 input, 1 output).
         second: its second payload (0, 1, or -1 for none).
         lines: an upper bound of the records (the file's newlines + 1).
+        ranges: scratch space, at least ``(lines, 4)``.
+        starts_space: scratch space for ``starts`` (reused from file to file: no page
+            faults); when smaller than ``lines * width`` the scan stops with
+            ``_CAPACITY`` and the width in ``position``.
+        lens_space: scratch space for ``lens``, as large as ``starts_space``.
 
     Returns:
         ``(code, position, records, starts, lens)``: ``code`` 0 when eligible (else a
@@ -358,10 +372,9 @@ def _scan(buf, words, first, second, lines):
         ``buf[starts[r, j]:starts[r, j] + lens[r, j]]`` (the row width is ``lens.shape[1]``).
     """
     end = len(buf)
-    ranges = np.empty((lines, 4), np.int64)
     stack = np.empty(MAX_DEPTH, np.int8)
-    lens = np.zeros((1, 1), np.int32)
-    starts = np.zeros((1, 1), np.int32)
+    lens = lens_space[:1].reshape((1, 1))
+    starts = starts_space[:1].reshape((1, 1))
     ends = np.zeros(1, np.int64)
     n = 0
     i = 0
@@ -391,8 +404,10 @@ def _scan(buf, words, first, second, lines):
             return _EMPTY_PAYLOAD, i, n, starts, lens
         if n == 0:  # the first row fixes the width
             width = _cells(buf, a0, a1) + (_cells(buf, b0, b1) if second >= 0 else 0)
-            lens = np.empty((lines, width), np.int32)
-            starts = np.empty((lines, width), np.int32)
+            if lines * width > len(lens_space):
+                return _CAPACITY, width, n, starts, lens
+            lens = lens_space[: lines * width].reshape((lines, width))
+            starts = starts_space[: lines * width].reshape((lines, width))
             ends = np.zeros(width + 1, np.int64)
         j = _split(buf, a0, a1, starts, lens, n, 0, ends)
         if second >= 0 and j <= lens.shape[1]:
@@ -405,7 +420,7 @@ def _scan(buf, words, first, second, lines):
     return _OK, i, n, starts, lens
 
 
-def _columns(buf, starts, lens, n):
+def _columns(buf, starts, lens, n, ends_space):
     """Copy the records' cells into string columns (Arrow buffers).
 
     Row by row (the file's bytes are read in order); a cell of up to eight bytes is copied
@@ -427,7 +442,8 @@ def _columns(buf, starts, lens, n):
     for j in range(width):
         bases[j + 1] = bases[j] + totals[j] + 8
     data = np.empty(bases[width], np.uint8)
-    ends = np.zeros((n + 1, width), np.int32)  # the offsets, row-major
+    ends = ends_space[: (n + 1) * width].reshape((n + 1, width))  # the offsets, row-major
+    ends[0, :] = 0
     for r in range(n):
         for j in range(width):
             length = lens[r, j]
@@ -471,6 +487,7 @@ _string = _compile(_string)
 _cells = _compile(_cells)
 _split = _compile(_split)
 _record = _compile(_record)
+_newlines = _compile(_newlines)
 _scan_kernel = _compile(_scan)
 _columns_kernel = _compile(_columns)
 
@@ -498,6 +515,34 @@ class ScanResult:
 _SIDE = {"endpointInput": 0, "endpointOutput": 1}
 
 
+class _Space(threading.local):
+    """Each thread's scratch arrays, reused from file to file (fresh ones cost page faults,
+    which serialise threads on the process's memory map)."""
+
+    def __init__(self) -> None:
+        self._ranges = np.empty((0, 4), np.int64)
+        self._starts = np.empty(0, np.int32)
+        self._lens = np.empty(0, np.int32)
+        self._ends = np.empty(0, np.int32)
+
+    def ranges(self, lines: int, cells: int = 1):
+        """``(ranges, starts_space, lens_space)`` for ``lines`` records of ``cells`` in all."""
+        if len(self._ranges) < lines:
+            self._ranges = np.empty((lines, 4), np.int64)
+        if len(self._starts) < cells:
+            self._starts = np.empty(cells, np.int32)
+            self._lens = np.empty(cells, np.int32)
+        return self._ranges, self._starts, self._lens
+
+    def ends(self, cells: int) -> np.ndarray:
+        if len(self._ends) < cells:
+            self._ends = np.empty(cells, np.int32)
+        return self._ends
+
+
+_space = _Space()
+
+
 def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> ScanResult:
     """The rows of a whole capture file as string columns, when the file is eligible.
 
@@ -519,11 +564,16 @@ def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> 
     words = buf[: len(buf) // 8 * 8].view(np.uint64)
     first = _SIDE[parts[0]]
     second = _SIDE[parts[1]] if len(parts) > 1 else -1
-    lines = int(np.count_nonzero(buf == 10)) + 1
-    code, position, n, starts, lens = _scan_kernel(buf, words, first, second, lines)
+    lines = int(_newlines(buf)) + 1
+    space = _space.ranges(lines)
+    code, position, n, starts, lens = _scan_kernel(buf, words, first, second, lines, *space)
+    if code == _CAPACITY:
+        space = _space.ranges(lines, lines * int(position))
+        code, position, n, starts, lens = _scan_kernel(buf, words, first, second, lines, *space)
     if code != _OK:
         return ScanResult(None, REASONS[int(code)], int(position))
-    offsets, validity, nulls, body, bases = _columns_kernel(buf, starts, lens, n)
+    ends = _space.ends((n + 1) * lens.shape[1])
+    offsets, validity, nulls, body, bases = _columns_kernel(buf, starts, lens, n, ends)
     columns = []
     for j in range(lens.shape[1]):
         cells = body[bases[j] : bases[j] + offsets[j, n]]
