@@ -423,24 +423,25 @@ def _scan(buf, words, first, second, lines, ranges, starts_space, lens_space):
 def _columns(buf, starts, lens, n, ends_space):
     """Copy the records' cells into string columns (Arrow buffers).
 
-    Row by row (the file's bytes are read in order); a cell of up to eight bytes is copied
-    as eight bytes with no branch on its length (the spare bytes are overwritten by the
-    column's next cell, or land in the eight bytes of padding after each column).
+    Row by row (the file's bytes are read in order), the running offsets row-major into
+    ``ends_space`` (sequential writes), then transposed to one offsets array per column in
+    cache-sized blocks, with the validity bits. (Copying eight bytes per short cell, to
+    spare the branch on its length, and writing each column's offsets directly, measured no
+    faster.)
 
     Returns:
         ``(offsets, validity, nulls, data, bases)``: column ``j`` has the int32 offsets
-        ``offsets[j]`` into ``data[bases[j]:bases[j] + offsets[j, n]]``, the validity bitmap
+        ``offsets[j]`` into ``data[bases[j]:bases[j + 1]]``, the validity bitmap
         ``validity[j]`` (an empty cell is null) and ``nulls[j]`` null cells.
     """
     width = lens.shape[1]
-    end = len(buf)
     totals = np.zeros(width, np.int64)
     for r in range(n):
         for j in range(width):
             totals[j] += lens[r, j]
     bases = np.zeros(width + 1, np.int64)
     for j in range(width):
-        bases[j + 1] = bases[j] + totals[j] + 8
+        bases[j + 1] = bases[j] + totals[j]
     data = np.empty(bases[width], np.uint8)
     ends = ends_space[: (n + 1) * width].reshape((n + 1, width))  # the offsets, row-major
     ends[0, :] = 0
@@ -449,12 +450,8 @@ def _columns(buf, starts, lens, n, ends_space):
             length = lens[r, j]
             start = starts[r, j]
             at = bases[j] + ends[r, j]
-            if length <= 8 and start + 8 <= end:
-                for k in range(8):
-                    data[at + k] = buf[start + k]
-            else:
-                for k in range(length):
-                    data[at + k] = buf[start + k]
+            for k in range(length):
+                data[at + k] = buf[start + k]
             ends[r + 1, j] = ends[r, j] + length
     offsets = np.empty((width, n + 1), np.int32)
     validity = np.zeros((width, (n + 7) // 8), np.uint8)
@@ -576,7 +573,7 @@ def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> 
     offsets, validity, nulls, body, bases = _columns_kernel(buf, starts, lens, n, ends)
     columns = []
     for j in range(lens.shape[1]):
-        cells = body[bases[j] : bases[j] + offsets[j, n]]
+        cells = body[bases[j] : bases[j + 1]]
         valid = pa.py_buffer(validity[j]) if nulls[j] else None
         columns.append(
             pa.StringArray.from_buffers(
