@@ -29,7 +29,8 @@ error message and odd case exactly as before). A file is eligible when:
   object with string ``data`` and ``encoding`` exactly ``"CSV"`` (``mode`` and
   ``observedContentType``, when present, strings); ``eventMetadata``, when present, an
   object; none of these keys twice in its object (pyarrow's reader rejects such a record);
-  other keys are ignored whatever they hold, as pyarrow ignores them (repeated ones too);
+  other keys (with string or object values) are ignored, as pyarrow ignores them (repeated
+  ones too);
 * every record's row (the ``parts`` payloads joined with ``","``) has the same number of cells;
   no payload of ``parts`` is empty. (An empty row is an empty line, which pyarrow's CSV reader
   skips; and the general path reads an empty payload as no cell where a run of records
