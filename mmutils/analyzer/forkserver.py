@@ -83,8 +83,10 @@ def warm_compiled() -> None:
 
     scan = capture_reader._capture_scan()
     if scan is not None:
-        with contextlib.suppress(Exception):  # a broken numba: the jobs' general path
+        try:
             scan.warm()
+        except Exception:  # noqa: BLE001 - a broken numba: the jobs take the general path
+            capture_reader._scan_module = False
 
 
 def serve(sock: socket.socket) -> None:
