@@ -490,3 +490,19 @@ def test_the_warm_analyzer_loads_the_kernels(tmp_path, monkeypatch):
     assert use_scan([path])
     names, chunks = _read(monkeypatch, "auto", path)
     assert pa.types.is_string(chunks[0].schema.types[0]) and chunks[0].num_rows == len(ROWS)
+
+
+def test_kernels_that_fail_to_load_leave_forked_jobs_on_the_general_path(tmp_path, monkeypatch):
+    from mmutils.analyzer import forkserver
+
+    def broken():
+        raise RuntimeError("LLVM says no")
+
+    monkeypatch.setattr(capture_scan, "warm", broken)
+    monkeypatch.setattr(capture_reader, "_scan_module", None)
+    monkeypatch.delenv(SCAN_ENV, raising=False)
+    forkserver.warm_compiled()
+    assert capture_reader._scan_module is False
+    path = _write(tmp_path / "a.jsonl", ELIGIBLE["sagemaker"])
+    assert not use_scan([path])
+    assert read_capture(path).names == ["_c0", "_c1", "_c2", "_c3"]
