@@ -7,10 +7,23 @@ one row per line of a multi-line CSV / JSON-Lines payload): for CSV the row is t
 ``START``, the service's default; ``END`` puts the output last). Rows carry no header, so columns
 are matched to the baseline's feature names by position (spec §A.4).
 
-Fast path (CSV payloads, the common case): pyarrow's JSON reader parses each file into struct
-columns; the output and input CSV strings are joined per record and the joined text is parsed
-by pyarrow's CSV reader as all-string columns. No Python loop runs per record. JSON / BASE64
-payloads, multi-line payloads and error reporting go through a precise per-line parser.
+Three ways to the same chunks, fastest first:
+
+* **The compiled scan** (:mod:`mmutils.analyzer.capture_scan`, numba): a whole capture file's
+  bytes are checked against a strict, conservative grammar (one JSON object per line, strings
+  of printable ASCII without escapes, both payloads CSV, no shadow records, the same number of
+  cells in every row, …) and, when the file is eligible, its payloads are cut at their commas
+  straight into string columns — no JSON parse, no join, no CSV parse. Any other file takes
+  the paths below, unchanged, so the scan never changes a chunk, a cut point or an error
+  message (tests/test_capture_scan.py reads every variant both ways). It runs when it pays
+  (:func:`use_scan`: from :data:`SCAN_MIN_BYTES` of capture in a fresh process, always once
+  its kernels are loaded, e.g. in the emulator's warm analyzer; ``MMLAB_CAPTURE_SCAN=0|1``
+  forces it off / on).
+* **pyarrow's readers** (CSV payloads): pyarrow's JSON reader parses each file into struct
+  columns; the output and input CSV strings are joined per record and the joined text is
+  parsed by pyarrow's CSV reader as all-string columns. No Python loop runs per record.
+* **The precise per-line parser**: JSON / BASE64 payloads, multi-line payloads and error
+  reporting.
 
 The capture format itself (parsing a line, decoding a payload, the hour-folder layout) is
 :mod:`mmutils.formats`; this module turns records into rows and keeps the service's
@@ -20,7 +33,11 @@ encoding-mismatch text.
 from __future__ import annotations
 
 import csv
+import importlib
 import json
+import logging
+import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,8 +60,19 @@ CHUNK_ROWS = 65_536
 #: bytes of JSONL pyarrow parses at a time
 BLOCK_SIZE = 8 << 20
 #: with several workers, files up to this size are parsed whole, ahead, in worker threads
-#: (larger ones are streamed block by block in order, to keep memory bounded)
+#: (larger ones are streamed block by block in order, to keep memory bounded); the compiled
+#: scan takes files up to this size too
 PARALLEL_FILE_BYTES = 64 << 20
+#: environment variable forcing the compiled scan on (``1``) or off (``0``); unset or
+#: ``auto``: on when it pays (see :func:`use_scan`)
+SCAN_ENV = "MMLAB_CAPTURE_SCAN"
+#: in a fresh process the compiled scan is used from this many bytes of capture files on:
+#: loading numba and its kernels (~0.3-0.45 s) is then repaid by the faster parse
+SCAN_MIN_BYTES = 32 << 20
+
+_log = logging.getLogger(__name__)
+# the compiled scan module once tried: None = not yet, False = unavailable
+_scan_module = None
 
 _EVENT = pa.struct(
     [
@@ -270,6 +298,88 @@ def record_rows(rec: Mapping, parts: Sequence[str]) -> list[list[str | None]]:
 
 
 # --------------------------------------------------------------------------------------------
+# The compiled scan (capture_scan): whole eligible files to string columns
+
+
+def _capture_scan():
+    """:mod:`mmutils.analyzer.capture_scan`, or None when numba is missing or fails to load."""
+    global _scan_module
+    if _scan_module is None:
+        try:
+            _scan_module = importlib.import_module("mmutils.analyzer.capture_scan")
+        except Exception as exc:  # ImportError, or numba/llvmlite failing on this platform
+            _log.debug("compiled capture scan unavailable, using pyarrow's readers: %r", exc)
+            _scan_module = False
+    return _scan_module or None
+
+
+def use_scan(files: Sequence[Path]) -> bool:
+    """Whether to try the compiled scan on a window's files.
+
+    ``$MMLAB_CAPTURE_SCAN`` ``1`` / ``0`` forces it on / off. Otherwise (``auto``) it is used
+    when its kernels are loaded in this process already (the emulator's warm analyzer loads
+    them), or when the files hold at least :data:`SCAN_MIN_BYTES` (loading numba costs more
+    than the scan saves on a small window). The choice never changes the chunks, only how
+    fast they are made.
+
+    Raises:
+        AnalyzerError: the variable holds something other than ``0``, ``1`` or ``auto``.
+    """
+    value = os.environ.get(SCAN_ENV, "").strip().lower()
+    if value not in ("", "auto", "0", "1"):
+        raise AnalyzerError(f"Invalid {SCAN_ENV} {value!r}: expected 0, 1 or auto")
+    if value == "0" or not files:
+        return False
+    if value != "1" and "mmutils.analyzer.capture_scan" not in sys.modules:
+        total = 0
+        for path in files:
+            try:
+                total += path.stat().st_size
+            except OSError:
+                continue  # the reader reports it
+            if total >= SCAN_MIN_BYTES:
+                break
+        if total < SCAN_MIN_BYTES:
+            return False
+    return _capture_scan() is not None
+
+
+def _read_whole(path: Path) -> pa.Buffer | None:
+    """The bytes of a capture file up to :data:`PARALLEL_FILE_BYTES` (decompressed as pyarrow's
+    JSON reader decompresses ``.gz`` / ``.bz2``), or None when larger or unreadable."""
+    try:
+        if path.stat().st_size > PARALLEL_FILE_BYTES:
+            return None
+        with pa.input_stream(str(path), compression="detect") as stream:
+            data = stream.read_buffer(PARALLEL_FILE_BYTES + 1)
+    except (OSError, pa.ArrowException):
+        return None  # the general path reports it
+    return data if data.size <= PARALLEL_FILE_BYTES else None
+
+
+@dataclass
+class _Scanned:
+    """A whole file's rows from the compiled scan: ``columns`` of ``width`` cells."""
+
+    columns: list[pa.Array]
+
+
+def scan_capture_file(path: Path, parts: Sequence[str]) -> _Scanned | None:
+    """The rows of an eligible capture file as string columns, else None (general path).
+
+    Reads no reader state, so worker threads may call it (the kernels release the GIL).
+    """
+    data = _read_whole(path)
+    if data is None:
+        return None
+    result = _capture_scan().scan(data, list(parts))
+    if not result.eligible:
+        _log.debug("%s: general path (%s at byte %d)", path, result.reason, result.position)
+        return None
+    return _Scanned(result.columns)
+
+
+# --------------------------------------------------------------------------------------------
 # The reader
 
 
@@ -295,13 +405,22 @@ def _column_names(n: int, names: Sequence[str] | None) -> list[str]:
 
 @dataclass
 class _Segment:
-    """Consecutive records of one file: CSV lines ready to parse, or records for the precise path."""
+    """Consecutive records of one file: CSV lines ready to parse, records for the precise
+    path, or the ready string columns of the compiled scan."""
 
     path: Path
-    records: pa.StructArray  # the captureData structs
+    records: pa.StructArray | None  # the captureData structs (None: scanned)
     lines: pa.StringArray | None  # joined CSV rows (fast path) or None (precise path)
+    columns: list[pa.Array] | None = None  # scanned: the rows' cells, one array per position
+    first: int = 0  # scanned: the index of the segment's first record in its file
+
+    def __len__(self) -> int:
+        return len(self.records) if self.columns is None else len(self.columns[0])
 
     def slice(self, start: int, length: int | None = None) -> _Segment:
+        if self.columns is not None:
+            columns = [c.slice(start, length) for c in self.columns]
+            return _Segment(self.path, None, None, columns, self.first + start)
         lines = None if self.lines is None else self.lines.slice(start, length)
         return _Segment(self.path, self.records.slice(start, length), lines)
 
@@ -314,10 +433,13 @@ class _Reader:
     row of the window fixes the column count.
     """
 
-    def __init__(self, files, names, parts, chunk_rows, block_size, workers=1, loader=None):
+    def __init__(
+        self, files, names, parts, chunk_rows, block_size, workers=1, loader=None, scan=False
+    ):
         self.files = files
         self.workers = workers
         self.loader = loader
+        self.scan = scan and loader is None
         self.names = names
         self.parts = parts
         self.chunk_rows = chunk_rows
@@ -337,7 +459,10 @@ class _Reader:
                     yield from self._file(path)
                     continue
                 for batch in batches:
-                    self._batch(path, batch)
+                    if isinstance(batch, _Scanned):
+                        self._queue_scanned(path, batch)
+                    else:
+                        self._batch(path, batch)
                     while self._queued >= self.chunk_rows:
                         yield self._take(self.chunk_rows)
                 if error is not None:
@@ -362,16 +487,27 @@ class _Reader:
         Nothing here touches the reader's state; the batches are queued, and an error is
         located, by the consumer in file order, exactly where a single worker would. Files
         larger than :data:`PARALLEL_FILE_BYTES` give ``batches=None`` (streamed in order).
+        An eligible file scanned by the compiled scan gives one :class:`_Scanned` "batch".
         """
         try:
             if path.stat().st_size > PARALLEL_FILE_BYTES:
                 return path, None, None
         except OSError:
             return path, None, None  # let the streaming path report it
+        if self.scan:
+            scanned = scan_capture_file(path, self.parts)
+            if scanned is not None:
+                return path, [scanned], None
         batches, error = parse_capture_file(path, self.block_size)
         return path, batches, error
 
     def _file(self, path: Path) -> Iterator[pa.Table]:
+        scanned = scan_capture_file(path, self.parts) if self.scan else None
+        if scanned is not None:
+            self._queue_scanned(path, scanned)
+            while self._queued >= self.chunk_rows:
+                yield self._take(self.chunk_rows)
+            return
         try:
             reader = self._open(path)
             for batch in reader:
@@ -394,6 +530,10 @@ class _Reader:
             return
         self._queue.append(_Segment(path, cap, self._csv_lines(cap)))
         self._queued += len(cap)
+
+    def _queue_scanned(self, path: Path, scanned: _Scanned) -> None:
+        self._queue.append(_Segment(path, None, None, scanned.columns))
+        self._queued += len(scanned.columns[0])
 
     def _csv_lines(self, cap: pa.StructArray) -> pa.StringArray | None:
         """The records' rows as CSV lines when every payload is single-row CSV, else None."""
@@ -427,9 +567,9 @@ class _Reader:
         need = count
         while need and self._queue:
             seg = self._queue[0]
-            if len(seg.records) <= need:
+            if len(seg) <= need:
                 taken.append(self._queue.pop(0))
-                need -= len(seg.records)
+                need -= len(seg)
             else:
                 taken.append(seg.slice(0, need))
                 self._queue[0] = seg.slice(need)
@@ -444,7 +584,7 @@ class _Reader:
             if run:
                 tables.append(self._parse_lines(run))
                 run = []
-            tables.append(self._precise(seg))
+            tables.append(self._scanned(seg) if seg.columns is not None else self._precise(seg))
         if run:
             tables.append(self._parse_lines(run))
         tables = [t for t in tables if t.num_rows]
@@ -486,6 +626,20 @@ class _Reader:
             # precisely, which pairs multi-row payloads and reports bad lines
             return self._precise_run(run)
         return table.rename_columns(self.output_names)
+
+    def _scanned(self, seg: _Segment) -> pa.Table:
+        """A scanned segment's table; the general path's when its width is not the window's."""
+        if self.ncols is None:
+            self.ncols = len(seg.columns)  # the window's first row fixes the width
+        if len(seg.columns) == self.ncols:
+            return pa.Table.from_arrays(seg.columns, names=self.output_names)
+        # the general path over the same records gives the same table or the same error
+        batches, error = parse_capture_file(seg.path, self.block_size)
+        if error is not None:  # the scan accepted what pyarrow rejects: never expected
+            self._locate(seg.path, error)
+        records = pa.concat_arrays([b.column(0) for b in batches])
+        records = records.slice(seg.first, len(seg))
+        return self._parse_lines([_Segment(seg.path, records, self._csv_lines(records))])
 
     def _precise_run(self, run: list[_Segment]) -> pa.Table:
         parts = [self._precise(_Segment(s.path, s.records, None)) for s in run]
@@ -653,7 +807,8 @@ def read_capture(
     else:
         files = [Path(p) for p in source]
     parts = capture_parts(capture_index_names, output_columns_position)
-    reader = _Reader(files, names, parts, chunk_rows, block_size, workers, loader)
+    scan = loader is None and use_scan([Path(f) for f in files])
+    reader = _Reader(files, names, parts, chunk_rows, block_size, workers, loader, scan)
     it = iter(reader)
     first = next(it, None)
     if first is None:

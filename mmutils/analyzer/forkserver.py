@@ -7,7 +7,9 @@ mmutils.analyzer.forkserver``, in the same confined environment as an analyzer, 
 emulator) and asks it for one *job process* per analyzer run. A job process is what
 ``python -m mmutils.analyzer`` would have been, with the same guarantees:
 
-* it is forked from a process that has only imported modules (no job ever ran in it), so
+* it is forked from a process that has only imported modules and, once the server has
+  been idle after its first job, loaded the compiled capture-scan kernels
+  (:func:`warm_compiled`; no job ever ran in it), so
   every job starts from the same clean state, and nothing a job does reaches the server or
   the next job;
 * it leads its own session and process group (the emulator kills the group on a time limit,
@@ -40,6 +42,7 @@ import ctypes
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -51,6 +54,8 @@ from mmutils.analyzer import isolation
 FD_ENV = "MMLAB_FORKSERVER_FD"
 _PR_SET_PDEATHSIG = 1
 _MAX_REQUEST = 1 << 20
+#: seconds without a request, after the first job, before numba and the kernels are loaded
+_COMPILE_AFTER_IDLE = 1.0
 
 
 def warm_up() -> None:
@@ -69,10 +74,39 @@ def warm_up() -> None:
     skip_pandas_probe()
 
 
+def warm_compiled() -> None:
+    """Load numba and the compiled capture scan (its kernels run once on a line of constants).
+
+    A fresh process pays ~0.3-0.45 s for them and so uses the scan only on large windows;
+    every job forked after this gets it for free (``capture_reader.use_scan``: the kernels
+    are loaded). :func:`serve` calls this once, when it has served a job and then received
+    no request for :data:`_COMPILE_AFTER_IDLE` seconds: the first job does not wait for
+    numba nor share a core with its loading. Without numba (or if it fails to load), jobs
+    use pyarrow's readers as before.
+    """
+    from mmutils.analyzer import capture_reader
+
+    scan = capture_reader._capture_scan()
+    if scan is not None:
+        try:
+            scan.warm()
+        except Exception:  # noqa: BLE001 - a broken numba: the jobs take the general path
+            capture_reader._scan_module = False
+
+
 def serve(sock: socket.socket) -> None:
     """Answer requests until the socket closes (see the module docstring)."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # job processes are reaped by the kernel
+    served = compiled = False
     while True:
+        if served and not compiled:
+            # once a job ran and the server then idles for a moment (that job has most
+            # likely finished: it does not compete with numba's loading for a core)
+            ready, _, _ = select.select([sock], [], [], _COMPILE_AFTER_IDLE)
+            if not ready:
+                compiled = True
+                warm_compiled()
+                continue
         try:
             data, fds, _flags, _addr = socket.recv_fds(sock, _MAX_REQUEST, 2)
         except OSError:
@@ -93,6 +127,7 @@ def serve(sock: socket.socket) -> None:
                 os.close(fd)
         reply = {"pid": pid} if pid else {"error": error}
         sock.sendall((json.dumps(reply) + "\n").encode())
+        served = True
 
 
 def _fork_job(env: dict, cwd: str, out_fd: int, status_fd: int, sock_fd: int) -> int:
