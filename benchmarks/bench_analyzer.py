@@ -12,6 +12,11 @@ of the timed call and the process's peak RSS):
 
 * ``baseline``  — ``suggest_baseline()`` on the CSV;
 * ``monitor``   — ``run_monitoring()`` on the capture tree against that baseline;
+  both timed in a process that has loaded numba and the compiled kernels before the clock
+  (the emulator's warm analyzer keeps them loaded; a library user pays it once);
+* ``baseline-cold``, ``monitor-cold`` — the same calls in a fresh process that imported
+  only ``mmutils.analyzer`` (what ``python -m mmutils.analyzer`` pays: numba and the kernels
+  load inside the call, from 32 MB of capture / 60k rows, where they pay off);
 * ``floor``     — the least work any tool must do, done the fastest way we know: read each
   capture file's bytes, find each record's payloads and cut them into cells (the analyzer's
   compiled scan, :mod:`mmutils.analyzer.capture_scan`, which checks the JSON grammar as it
@@ -343,6 +348,8 @@ CASES = {
     "monitor": _case_monitor,
     "floor": _case_floor,
     "floor-pyarrow": _case_floor_pyarrow,
+    "baseline-cold": _case_baseline,
+    "monitor-cold": _case_monitor,
 }
 #: the peers run in their own venv (``--peers-python``); see bench_peers.py
 CASES.update(bench_peers.CASES)
@@ -352,6 +359,8 @@ CASES.update(bench_peers.CASES)
 PRELOAD = {
     "baseline": ["mmutils.analyzer"],
     "monitor": ["mmutils.analyzer"],
+    "baseline-cold": ["mmutils.analyzer"],
+    "monitor-cold": ["mmutils.analyzer"],
     "floor": [
         "pyarrow.compute",
         "mmutils.analyzer.capture_scan",
@@ -367,11 +376,20 @@ PRELOAD = {
 PRELOAD.update(bench_peers.PRELOAD)
 
 
+#: cases timed after numba and the kernels are loaded, as in the emulator's warm analyzer or a
+#: library user's second call (the ``-cold`` cases time what a fresh process pays instead)
+WARM = ("baseline", "monitor")
+
+
 def _child(case: str, paths_json: str) -> None:
     import importlib
 
     for module in PRELOAD[case]:
         importlib.import_module(module)
+    if case in WARM:
+        from mmutils.analyzer import forkserver
+
+        forkserver.warm_compiled()
     paths = json.loads(paths_json)
     start = time.perf_counter()
     rows = CASES[case](paths)
@@ -451,7 +469,14 @@ def _prepare(n: int, folder: Path) -> tuple[dict, float | None]:
 
 
 #: cases whose speed depends on the worker count (the others run once, on one core)
-PARALLEL_CASES = ("baseline", "monitor", "floor", "floor-pyarrow")
+PARALLEL_CASES = (
+    "baseline",
+    "monitor",
+    "baseline-cold",
+    "monitor-cold",
+    "floor",
+    "floor-pyarrow",
+)
 
 
 def _run_size(
@@ -469,7 +494,10 @@ def _run_size(
     results = {}
     for case in cases:
         for w in workers if case in PARALLEL_CASES else [1]:
-            if case == "monitor" and not (Path(paths["baseline"]) / "statistics.json").exists():
+            if (
+                case.startswith("monitor")
+                and not (Path(paths["baseline"]) / "statistics.json").exists()
+            ):
                 # the baseline case writes it; run it once untimed when not asked for
                 _measure("baseline", paths, w)
             res = _median_run(case, paths, w, repeat, peers.get("python"))

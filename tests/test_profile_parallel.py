@@ -388,3 +388,14 @@ def test_large_inputs_use_the_kernels_from_the_first_row(test_data_dir, tmp_path
         end_time="2024-01-01T01:00:00Z",
     )
     assert seen == [None, 0, 0, None]
+
+
+def test_warm_kernels_loads_every_profiler_kernel_before_a_job():
+    # the emulator's fork server calls this so that forked jobs do not load machine code
+    from mmutils.analyzer import profile
+
+    assert profile.warm_kernels() is True
+    from mmutils.analyzer import compiled
+
+    for kernel in (compiled.moments, compiled.plain_numbers):  # the kernels profile.py calls
+        assert kernel.signatures, kernel

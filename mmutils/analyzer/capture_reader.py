@@ -453,7 +453,9 @@ class _Reader:
             if self.loader is not None:
                 loaded = self.loader(self.files)
             else:
-                loaded = parallel.ordered_map(self._load, self.files, self.workers - 1)
+                # as many parsing threads as workers: the consumer mostly waits on the
+                # profiler's column groups, whose kernels release the GIL as the scan does
+                loaded = parallel.ordered_map(self._load, self.files, self.workers)
             for path, batches, error in loaded:
                 if batches is None:  # too large to hold whole: streamed here, in order
                     yield from self._file(path)
@@ -785,7 +787,7 @@ def read_capture(
         chunk_rows: rows per chunk.
         block_size: bytes of JSONL parsed at a time.
         workers: threads in use; with more than one, files are parsed ahead in
-            ``workers - 1`` threads and the chunks are the same, in the same order.
+            ``workers`` threads and the chunks are the same, in the same order.
         loader: parses the files elsewhere (e.g. on a Dask cluster, see
             :mod:`mmutils.scaleout`): called with the file list, it yields
             ``(path, batches, error)`` per file, in order, as :func:`parse_capture_file`

@@ -82,6 +82,19 @@ def load_kernels() -> bool:
     return _compiled() is not None
 
 
+def warm_kernels() -> bool:
+    """Load the numba kernels and run each once on a few cells; whether they are available.
+
+    numba loads a kernel's cached machine code on its first call (tens of ms each); a
+    process that forks analysis jobs (the emulator's warm analyzer) pays that once here.
+    """
+    if _compiled() is None:
+        return False
+    warm = Profiler(["flag", "count", "ratio"], compiled_min_rows=0)
+    warm.update(pa.table({"flag": ["1", "0"], "count": ["12", "7"], "ratio": ["0.5", "1.25"]}))
+    return True
+
+
 def _compiled():
     """:mod:`mmutils.analyzer.compiled`, or None when numba is missing or fails to load."""
     global _compiled_module
