@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmutils.analyzer import capture_reader
-from mmutils.analyzer.monitor import CAPTURE, MonitoringResult, run_monitoring
+from mmutils.analyzer.monitor import CAPTURE, MonitoringResult, resolve_format, run_monitoring
 from mmutils.formats import s3uri
 
 __all__ = ["list_capture_sources", "load_capture_file", "run_monitoring_on_dask"]
@@ -90,37 +90,59 @@ def _read_bytes(source: str, endpoint_url: str | None) -> bytes:
 
 
 def load_capture_file(
-    source: str, endpoint_url: str | None = None, block_size: int = capture_reader.BLOCK_SIZE
+    source: str,
+    endpoint_url: str | None = None,
+    block_size: int = capture_reader.BLOCK_SIZE,
+    parts: Sequence[str] | None = None,
 ):
     """The map task: read one capture file and parse it (runs on a Dask worker).
 
+    With ``parts`` (the payloads making a row, see
+    :func:`~mmutils.analyzer.capture_reader.capture_parts`) an eligible file is cut into string
+    columns by the compiled scan, as a local run does; any other file is parsed by pyarrow.
+
     Returns:
         ``(source, batches, error)`` as :func:`~mmutils.analyzer.capture_reader.parse_capture_file`
-        gives them.
+        gives them (or one scanned batch).
     """
-    batches, error = capture_reader.parse_capture_file(
-        _read_bytes(source, endpoint_url), block_size
-    )
+    data = _read_bytes(source, endpoint_url)
+    if parts:
+        scanned = capture_reader.scan_capture_bytes(data, parts, source)
+        if scanned is not None:
+            return source, [scanned], None
+    batches, error = capture_reader.parse_capture_file(data, block_size)
     return source, batches, error
 
 
 def _ordered_results(
-    client, sources: Sequence[str], endpoint_url: str | None, in_flight: int, workdir: Path
+    client,
+    sources: Sequence[str],
+    endpoint_url: str | None,
+    in_flight: int,
+    workdir: Path,
+    parts: Sequence[str] | None = None,
 ) -> Iterator[tuple[Path | str, list, Exception | None]]:
     """Submit the map tasks a bounded window ahead; yield their results in file order.
 
     A file whose parse failed is copied next to the client first (the reader re-reads it line
     by line to name the bad line); the error message then names that copy, which keeps the
-    file's own name.
+    file's own name. So is a scanned file whose row width may not be the window's (the reader
+    then re-reads it with pyarrow, which gives the same table or the same error): one whose
+    width differs from the first scanned file's, or any scanned file after rows that came
+    from pyarrow's parse (whose width the client does not know).
     """
     pending: deque = deque()
     todo = iter(sources)
+    window_width: int | None = None  # the first scanned file's, if it gave the first rows
+    parsed_rows = False  # rows parsed by pyarrow came first: scanned widths are unchecked
 
     def submit_next() -> None:
         source = next(todo, None)
         if source is not None:
             pending.append(
-                client.submit(load_capture_file, source, endpoint_url, pure=False, key=None)
+                client.submit(
+                    load_capture_file, source, endpoint_url, parts=parts, pure=False, key=None
+                )
             )
 
     for _ in range(in_flight):
@@ -130,13 +152,34 @@ def _ordered_results(
         source, batches, error = future.result()
         future.release()
         submit_next()
-        if error is not None:
+        width = capture_reader.scanned_width(batches)
+        if width is None:
+            parsed_rows = parsed_rows or any(len(b) for b in batches)
+        elif window_width is None and not parsed_rows:
+            window_width = width
+        if error is not None or (width is not None and width != window_width):
             copy = workdir / _local_name(source)
             copy.parent.mkdir(parents=True, exist_ok=True)
             copy.write_bytes(_read_bytes(source, endpoint_url))
             yield copy, batches, error
         else:
             yield source, batches, None
+
+
+def _scan_parts(dataset_format) -> list[str] | None:
+    """The payloads making a row, for the workers' compiled scan; None when it is switched
+    off (``MMLAB_CAPTURE_SCAN=0``) or the format is not capture (the reader then refuses it).
+    """
+    capture_reader.use_scan([])  # refuses an invalid MMLAB_CAPTURE_SCAN
+    if os.environ.get(capture_reader.SCAN_ENV, "").strip() == "0":
+        return None
+    kind, fmt = resolve_format(dataset_format)
+    if kind != CAPTURE:
+        return None
+    return capture_reader.capture_parts(
+        fmt.get("captureIndexNames") or fmt.get("capture_index_names"),
+        fmt.get("output_columns_position", "START"),
+    )
 
 
 def _local_name(source: str) -> str:
@@ -185,10 +228,13 @@ def run_monitoring_on_dask(
         threads = sum(client.nthreads().values()) or 1
         in_flight = IN_FLIGHT_PER_THREAD * threads
     options.setdefault("dataset_format", {CAPTURE: {}})
+    parts = _scan_parts(options["dataset_format"])
     with tempfile.TemporaryDirectory(prefix="mmlab-scaleout-") as tmp:
 
         def loader(files):
-            return _ordered_results(client, files, endpoint_url, max(1, in_flight), Path(tmp))
+            return _ordered_results(
+                client, files, endpoint_url, max(1, in_flight), Path(tmp), parts
+            )
 
         return run_monitoring(
             sources,

@@ -130,6 +130,21 @@ def test_s3_through_a_local_endpoint_identical_to_the_local_run(client, lab, tmp
         with pytest.raises(AnalyzerError) as err:
             run_monitoring_on_dask(client, "s3://lab/cap", stats, constraints, endpoint_url=url)
         assert f"lab/{key}" in str(err.value) and "line 7" in str(err.value)
+
+        # a scanned object one column wider than the window: re-read from a local copy of
+        # it, the error names the object and the line, like a local run
+        s3.upload_file(str(bad), "lab", key)
+        records = [json.loads(line) for line in bad.read_text().splitlines()]
+        for rec in records:
+            rec["captureData"]["endpointInput"]["data"] += ",1"
+        wide = "".join(json.dumps(r) + "\n" for r in records).encode()
+        s3.put_object(Bucket="lab", Key=key, Body=wide)
+        with pytest.raises(AnalyzerError) as err:
+            run_monitoring_on_dask(client, "s3://lab/cap", stats, constraints, endpoint_url=url)
+        assert str(err.value).startswith("Inconsistent column count in ")
+        assert str(err.value).endswith(
+            f"lab/{key} line 1: the record has 71 columns, the first record of the window has 70"
+        )
     finally:
         server.stop()
 
@@ -158,3 +173,38 @@ def test_copy_of_a_tree_is_read_in_the_same_order(client, lab, tmp_path):
     shutil.copytree(capture, copy)
     got = [Path(p).relative_to(copy) for p in list_capture_sources(copy)]
     assert got == sorted(p.relative_to(capture) for p in capture.rglob("*.jsonl"))
+
+
+def test_workers_cut_eligible_files_with_the_compiled_scan(client, lab):
+    # the map step on a worker gives the scanned string columns, as a local run's threads do
+    pytest.importorskip("numba")
+    from mmutils.analyzer import capture_reader
+    from mmutils.scaleout import load_capture_file
+
+    capture, _, _ = lab
+    path = str(sorted(capture.rglob("*.jsonl"))[0])
+    parts = capture_reader.capture_parts(None, "START")
+    source, batches, error = client.submit(load_capture_file, path, parts=parts).result()
+    assert (source, error) == (path, None)
+    assert capture_reader.scanned_width(batches) == 70  # the prediction + 69 features
+    _, batches, _ = client.submit(load_capture_file, path).result()  # no parts: pyarrow
+    assert capture_reader.scanned_width(batches) is None and sum(len(b) for b in batches) == 83
+
+
+def test_a_scanned_file_of_another_width_fails_like_a_local_run(client, lab, tmp_path):
+    capture, stats, constraints = lab
+    copy = tmp_path / "capture"
+    shutil.copytree(capture, copy)
+    wide = sorted(copy.rglob("*.jsonl"))[7]
+    records = [json.loads(line) for line in wide.read_text().splitlines()]
+    for rec in records:  # every record one column wider: the file itself is still eligible
+        rec["captureData"]["endpointInput"]["data"] += ",1"
+    wide.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(AnalyzerError) as local:
+        run_monitoring(copy, stats, constraints, workers=2)
+    with pytest.raises(AnalyzerError) as dask:
+        run_monitoring_on_dask(client, copy, stats, constraints)
+    expected = "line 1: the record has 71 columns, the first record of the window has 70"
+    assert str(local.value) == f"Inconsistent column count in {wide} {expected}"
+    assert str(dask.value).startswith("Inconsistent column count in ")
+    assert str(dask.value).endswith(f"{wide.name} {expected}")

@@ -372,11 +372,34 @@ def scan_capture_file(path: Path, parts: Sequence[str]) -> _Scanned | None:
     data = _read_whole(path)
     if data is None:
         return None
-    result = _capture_scan().scan(data, list(parts))
+    return scan_capture_bytes(data, parts, str(path))
+
+
+def scan_capture_bytes(
+    data: bytes | pa.Buffer, parts: Sequence[str], name: str = "capture file"
+) -> _Scanned | None:
+    """:func:`scan_capture_file` on a file's (uncompressed) bytes, e.g. read from S3 by a
+    distributed worker; None when the file is not eligible or the kernels are unavailable.
+
+    The result is one "batch" of the map step: a ``loader`` of :func:`read_capture` may yield
+    it in place of :func:`parse_capture_file`'s batches. The consumer re-reads the file by its
+    path when its width is not the window's, so a loader must then yield a local copy.
+    """
+    scan = _capture_scan()
+    if scan is None or len(data) > PARALLEL_FILE_BYTES:
+        return None
+    result = scan.scan(data, list(parts))
     if not result.eligible:
-        _log.debug("%s: general path (%s at byte %d)", path, result.reason, result.position)
+        _log.debug("%s: general path (%s at byte %d)", name, result.reason, result.position)
         return None
     return _Scanned(result.columns)
+
+
+def scanned_width(batches: Sequence) -> int | None:
+    """The row width of a map-step result made by the compiled scan (None for pyarrow's)."""
+    if len(batches) == 1 and isinstance(batches[0], _Scanned):
+        return len(batches[0].columns)
+    return None
 
 
 # --------------------------------------------------------------------------------------------
