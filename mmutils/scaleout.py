@@ -24,7 +24,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from mmutils.analyzer import capture_reader
-from mmutils.analyzer.monitor import CAPTURE, MonitoringResult, resolve_format, run_monitoring
+from mmutils.analyzer.monitor import (
+    CAPTURE,
+    MonitoringResult,
+    capture_options,
+    resolve_format,
+    run_monitoring,
+)
 from mmutils.formats import s3uri
 
 __all__ = ["list_capture_sources", "load_capture_file", "run_monitoring_on_dask"]
@@ -170,16 +176,12 @@ def _scan_parts(dataset_format) -> list[str] | None:
     """The payloads making a row, for the workers' compiled scan; None when it is switched
     off (``MMLAB_CAPTURE_SCAN=0``) or the format is not capture (the reader then refuses it).
     """
-    capture_reader.use_scan([])  # refuses an invalid MMLAB_CAPTURE_SCAN
-    if os.environ.get(capture_reader.SCAN_ENV, "").strip() == "0":
+    if capture_reader.scan_setting() == "0":
         return None
     kind, fmt = resolve_format(dataset_format)
     if kind != CAPTURE:
         return None
-    return capture_reader.capture_parts(
-        fmt.get("captureIndexNames") or fmt.get("capture_index_names"),
-        fmt.get("output_columns_position", "START"),
-    )
+    return capture_reader.capture_parts(*capture_options(fmt))
 
 
 def _local_name(source: str) -> str:

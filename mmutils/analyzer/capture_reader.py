@@ -313,6 +313,18 @@ def _capture_scan():
     return _scan_module or None
 
 
+def scan_setting() -> str:
+    """``$MMLAB_CAPTURE_SCAN`` as ``"0"``, ``"1"`` or ``"auto"`` (unset is ``"auto"``).
+
+    Raises:
+        AnalyzerError: the variable holds something other than ``0``, ``1`` or ``auto``.
+    """
+    value = os.environ.get(SCAN_ENV, "").strip().lower() or "auto"
+    if value not in ("auto", "0", "1"):
+        raise AnalyzerError(f"Invalid {SCAN_ENV} {value!r}: expected 0, 1 or auto")
+    return value
+
+
 def use_scan(files: Sequence[Path]) -> bool:
     """Whether to try the compiled scan on a window's files.
 
@@ -325,9 +337,7 @@ def use_scan(files: Sequence[Path]) -> bool:
     Raises:
         AnalyzerError: the variable holds something other than ``0``, ``1`` or ``auto``.
     """
-    value = os.environ.get(SCAN_ENV, "").strip().lower()
-    if value not in ("", "auto", "0", "1"):
-        raise AnalyzerError(f"Invalid {SCAN_ENV} {value!r}: expected 0, 1 or auto")
+    value = scan_setting()
     if value == "0" or not files:
         return False
     if value != "1" and "mmutils.analyzer.capture_scan" not in sys.modules:

@@ -193,6 +193,12 @@ def _renamed(chunks: Iterator[pa.Table], names: list[str]) -> Iterator[pa.Table]
         yield chunk.rename_columns(names)
 
 
+def capture_options(options: Mapping) -> tuple[list[str] | None, str]:
+    """``(captureIndexNames, output_columns_position)`` of a capture format's options."""
+    index_names = options.get("captureIndexNames") or options.get("capture_index_names")
+    return index_names, options.get("output_columns_position", "START")
+
+
 def open_dataset(
     data: Any,
     kind: str,
@@ -220,12 +226,12 @@ def open_dataset(
         names = _positional(keys, baseline_names)
         return _Dataset(names, _renamed(chunks, names))
     if kind == CAPTURE:
+        index_names, position = capture_options(options)
         ds = capture_reader.read_capture(
             data,
             names=baseline_names,
-            capture_index_names=options.get("captureIndexNames")
-            or options.get("capture_index_names"),
-            output_columns_position=options.get("output_columns_position", "START"),
+            capture_index_names=index_names,
+            output_columns_position=position,
             start_time=start_time,
             end_time=end_time,
             workers=workers,
