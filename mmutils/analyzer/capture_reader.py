@@ -625,7 +625,8 @@ class _Reader:
         tables = [t for t in tables if t.num_rows]
         if len(tables) == 1:
             return tables[0]
-        return pa.concat_tables(tables).combine_chunks() if tables else self._empty()
+        # the pieces stay apart (no copy): the profiler takes a column in pieces as it is
+        return pa.concat_tables(tables) if tables else self._empty()
 
     def _empty(self) -> pa.Table:
         names = self.output_names

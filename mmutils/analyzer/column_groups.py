@@ -68,12 +68,6 @@ def split_columns(costs: list[int], groups: int) -> list[list[int]]:
     return sorted((sorted(m) for m in members if m), key=lambda m: m[0])
 
 
-def _text_bytes(column: pa.Array | pa.ChunkedArray) -> int:
-    if isinstance(column, pa.ChunkedArray):
-        return sum(text_bytes(piece) for piece in column.chunks)
-    return text_bytes(column)
-
-
 class _Group:
     __slots__ = ("columns", "names", "profiler", "executor", "failed")
 
@@ -152,7 +146,7 @@ class ColumnGroupProfiler:
             self._finish_oldest()
 
     def _start(self, columns: list[pa.Array]) -> None:
-        costs = [_BYTE_COST * _text_bytes(c) + _CELL_COST * len(c) for c in columns]
+        costs = [_BYTE_COST * text_bytes(c) + _CELL_COST * len(c) for c in columns]
         split = split_columns(costs, self._groups_wanted)
         self._groups = [
             _Group(members, self.names, g, self.compiled_min_rows)

@@ -45,6 +45,7 @@ __all__ = [
     "VALUE_COUNT_LIMIT",
     "as_string_array",
     "load_kernels",
+    "string_column",
     "text_bytes",
 ]
 
@@ -157,11 +158,14 @@ class Profiler:
         if rows == 0:
             return
         self.item_count += rows
-        columns = [as_string_array(chunk.column(j), self.names[j]) for j in range(width)]
+        # the chunk's pieces are kept (a chunk assembled from several files is not copied into
+        # one array): the compiled path converts them piece by piece, the others join them
+        columns = [string_column(chunk.column(j), self.names[j]) for j in range(width)]
         kernels = _compiled() if self.item_count >= self._compiled_threshold() else None
         if kernels is not None:
             self._update_compiled(kernels, columns, rows)
             return
+        columns = [_whole(c) for c in columns]
         digit_cells = np.zeros(width, dtype=np.int64)
         decimal_cells = np.zeros(width, dtype=np.int64)
         for j, arr in enumerate(columns):
@@ -219,6 +223,7 @@ class Profiler:
                     if converted:
                         fast[j] = (lo, hi)
                     continue
+            columns[j] = arr = _whole(arr)
             counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
             self._types[j] += counts
             if counts.string or counts.boolean:
@@ -234,6 +239,7 @@ class Profiler:
                 lo[pos], hi[pos] = fast[j]
                 continue
             values = x[pos]
+            columns[j] = _whole(columns[j])
             values[:] = dtypes.to_double(columns[j])
             lo[pos] = np.fmin.reduce(values, initial=np.inf)
             hi[pos] = np.fmax.reduce(values, initial=-np.inf)
@@ -316,9 +322,14 @@ class Profiler:
         self._int_counts[j] = _add_counts(self._int_counts[j], counts)
         self._check_value_limit(j)
 
-    def _count_values(self, j: int, arr: pa.Array) -> None:
+    def _count_values(self, j: int, arr: pa.Array | pa.ChunkedArray) -> None:
         counts = self._values[j]
         vc = pc.value_counts(arr.drop_null())
+        if len(vc) > VALUE_COUNT_LIMIT and self._numeric_ok[j]:
+            # the merged counts would have more than the limit too: stop now, without
+            # turning the chunk's distinct values into Python objects first
+            self._drop_value_counts(j)
+            return
         for value, count in zip(
             vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
         ):
@@ -332,10 +343,13 @@ class Profiler:
         for store in (self._int_counts[j], self._tenth_counts[j]):
             distinct += 0 if store is None else int(np.count_nonzero(store))
         if distinct > VALUE_COUNT_LIMIT and len(self.value_counts(j)) > VALUE_COUNT_LIMIT:
-            # almost surely numeric; stop paying for the counts
-            self._values[j] = None
-            self._int_counts[j] = None
-            self._tenth_counts[j] = None
+            self._drop_value_counts(j)
+
+    def _drop_value_counts(self, j: int) -> None:
+        # a numeric column past the limit is almost surely numeric: stop paying for the counts
+        self._values[j] = None
+        self._int_counts[j] = None
+        self._tenth_counts[j] = None
 
     def value_counts(self, j: int) -> dict[str, int] | None:
         """Cell text -> count for column ``j`` (None once a numeric column stopped counting)."""
@@ -528,13 +542,57 @@ def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
     return arr
 
 
-def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, float, float] | None:
+def string_column(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array | pa.ChunkedArray:
+    """``column`` as string cells without copying: its one array, or its string pieces.
+
+    Columns of another type are cast (:func:`as_string_array`, which names the column that
+    cannot be read as strings).
+    """
+    if isinstance(column, pa.ChunkedArray):
+        if column.num_chunks == 1:
+            column = column.chunk(0)
+        elif pa.types.is_string(column.type):
+            return column
+    return as_string_array(column, name)
+
+
+def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array of a column's pieces (a copy only when there are several)."""
+    if isinstance(column, pa.ChunkedArray):
+        return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return column
+
+
+def _plain_column(
+    kernels, column: pa.Array | pa.ChunkedArray, out: np.ndarray
+) -> tuple[bool, int, float, float] | None:
     """``(converted, decimal cells, min, max)`` of a plain column, by the compiled kernel.
 
     ``converted``: every value is in ``out`` and min/max are right; otherwise every cell is
     plain (the counts are right) but the values are still to be converted. None when the
-    column has nulls or a cell of another shape (``out`` is then to be refilled).
+    column has nulls or a cell of another shape (``out`` is then to be refilled). A column
+    in pieces is converted piece by piece into the matching slices of ``out``.
     """
+    if not isinstance(column, pa.ChunkedArray):
+        return _plain_piece(kernels, column, out)
+    converted, decimals, lo, hi = True, 0, math.inf, -math.inf
+    start = 0
+    for piece in column.chunks:
+        done = _plain_piece(kernels, piece, out[start : start + len(piece)])
+        if done is None:
+            return None
+        start += len(piece)
+        converted = converted and done[0]
+        decimals += done[1]
+        if converted:
+            lo, hi = min(lo, done[2]), max(hi, done[3])
+    return converted, decimals, lo, hi
+
+
+def _plain_piece(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, float, float] | None:
+    """:func:`_plain_column` of one array."""
+    if not len(arr):
+        return True, 0, math.inf, -math.inf
     if arr.null_count or not pa.types.is_string(arr.type) or arr.buffers()[2] is None:
         return None
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
@@ -547,8 +605,10 @@ def _plain_column(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, f
     return status == kernels.EXACT, int(decimals), float(lo), float(hi)
 
 
-def text_bytes(arr: pa.Array) -> int:
+def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
     """Total bytes of the cells' text (from the offsets buffer, no copy)."""
+    if isinstance(arr, pa.ChunkedArray):
+        return sum(text_bytes(piece) for piece in arr.chunks)
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
     return int(offsets[arr.offset + len(arr)] - offsets[arr.offset])
