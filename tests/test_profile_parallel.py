@@ -399,3 +399,54 @@ def test_warm_kernels_loads_every_profiler_kernel_before_a_job():
 
     for kernel in (compiled.moments, compiled.plain_numbers):  # the kernels profile.py calls
         assert kernel.signatures, kernel
+
+
+def _pieces(t: pa.Table, cuts: list[int]) -> pa.Table:
+    """``t`` with every column in pieces cut at ``cuts`` (an empty piece included)."""
+    bounds = [0, *cuts, t.num_rows]
+    columns = [
+        pa.chunked_array(
+            [t.column(j).slice(a, b - a).combine_chunks() for a, b in zip(bounds, bounds[1:])],
+            pa.string(),
+        )
+        for j in range(t.num_columns)
+    ]
+    return pa.Table.from_arrays(columns, names=t.column_names)
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
+def test_columns_in_pieces_give_the_document_of_whole_columns(edge, monkeypatch, compiled):
+    # a capture window's chunk joins several files' columns without copying them
+    if compiled:
+        pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0 if compiled else 10**12)
+    want = _run(Profiler(edge.column_names), edge, 20_000)
+    cut = _pieces(edge, [3, 7_000, 7_000, 19_999, 33_001])
+    assert cut.column(0).num_chunks == 6
+    for profiler in (Profiler(edge.column_names), make_profiler(edge.column_names, 3)):
+        assert _run(profiler, cut, 20_000) == want
+
+
+@pytest.mark.parametrize("chunk_rows", [4_000, 40_000])
+def test_a_high_cardinality_numeric_column_stops_counting_the_same_way(monkeypatch, chunk_rows):
+    # model scores: every cell distinct. One chunk over the limit stops the counts at once
+    # (distinct values, no text hashed); smaller chunks cross it gradually. A column that
+    # turns String after that reports the same document either way.
+    pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    n = 3 * VALUE_COUNT_LIMIT + 12_000
+    scores = [f"0.{i * 7919 % 10**7:07d}{i % 10}" for i in range(n)]
+    turning = list(scores)
+    turning[-3] = "high"
+    t = pa.table(
+        {
+            "score": pa.array(scores, pa.string()),
+            "turning": pa.array(turning, pa.string()),
+            "with_holes": _text(np.arange(n) * 3 / 7.0, np.arange(n) % 5 == 0),
+        }
+    )
+    doc, extra = _run(Profiler(t.column_names), t, chunk_rows)
+    assert extra[4] == [None, None, None]  # every column stopped counting
+    reference, _ = _run(Profiler(t.column_names), t, 1_000)
+    assert doc == reference
+    assert '"distinct_count" : 0.0' in doc  # the String column's counts were dropped

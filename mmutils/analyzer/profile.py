@@ -283,6 +283,10 @@ class Profiler:
                 and self._count_tenths(j, arr, x[pos])
             ):
                 continue
+            if pos is not None and _distinct_values_over_limit(x[pos]):
+                # distinct texts are at least as many as the distinct values they parse to
+                self._drop_value_counts(j)
+                continue
             self._count_values(j, arr)
 
     def _count_integers(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
@@ -612,6 +616,18 @@ def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
     return int(offsets[arr.offset + len(arr)] - offsets[arr.offset])
+
+
+def _distinct_values_over_limit(values: np.ndarray) -> bool:
+    """Whether a chunk's parsed values (NaN: no value) hold over VALUE_COUNT_LIMIT distinct ones.
+
+    Sorting the doubles is much cheaper than hashing the cells' text (a column of model scores:
+    every cell distinct), and texts parsing to distinct values are themselves distinct.
+    """
+    if len(values) <= VALUE_COUNT_LIMIT:
+        return False
+    ordered = np.sort(values[~np.isnan(values)])
+    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 > VALUE_COUNT_LIMIT
 
 
 def _add_counts(have: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
