@@ -20,9 +20,11 @@ of the timed call and the process's peak RSS):
 * ``floor``     — the least work any tool must do, done the fastest way we know: read each
   capture file's bytes, find each record's payloads and cut them into cells (the analyzer's
   compiled scan, :mod:`mmutils.analyzer.capture_scan`, which checks the JSON grammar as it
-  goes and releases the GIL), parse every cell as a float64 (a compiled exact decimal fast
-  path — at most 15 significant digits: mantissa / power of ten, one correctly rounded
-  division — and pyarrow's ``cast`` for a column with other cells; both without the GIL);
+  goes and releases the GIL), parse every cell as a float64 with the fastest exact parse we
+  have: the analyzer's own compiled pass over plain cells (``compiled.plain_numbers``: a
+  branch-free loop for one-digit cells, else mantissa / power of ten, one correctly rounded
+  division), a compiled signed-decimal parse for a column it declines, and pyarrow's
+  ``cast`` for a column with other cells; all without the GIL;
   nothing else (no type inference, no statistics). Files are spread over
   the same number of threads as the other cases (``$MMLAB_ANALYZER_WORKERS``), so with 2
   workers the floor uses both cores too. Loading numba and the kernels is not counted (it
@@ -255,7 +257,7 @@ def _case_floor(paths: dict) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from mmutils.analyzer import capture_scan
+    from mmutils.analyzer import capture_scan, compiled
     from mmutils.analyzer.capture_reader import list_capture_files
 
     workers = int(os.environ.get("MMLAB_ANALYZER_WORKERS", "1"))
@@ -263,6 +265,13 @@ def _case_floor(paths: dict) -> int:
     decimals = numba.njit(cache=True, nogil=True)(_decimals)
     capture_scan.warm()  # loads the cached kernels: a fixed cost, not timed
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
+    no_counts, no_tops = np.zeros((2, 0), np.int64), np.full(2, -1, np.int64)
+
+    def plain(offsets, data, out) -> bool:
+        status = compiled.plain_numbers(offsets, data, out, no_counts, no_tops)[0]
+        return status == compiled.EXACT
+
+    plain(np.array([0, 1], np.int32), np.array([49], np.uint8), np.empty(1))
     start = time.perf_counter()
 
     def number(column: pa.Array) -> np.ndarray:
@@ -270,6 +279,9 @@ def _case_floor(paths: dict) -> int:
         _, offsets, data = column.buffers()
         offsets = np.frombuffer(offsets, np.int32)
         data = np.frombuffer(data, np.uint8)
+        cells = offsets[column.offset : column.offset + len(column) + 1]
+        if plain(cells, data, out):
+            return out
         if decimals(offsets, data, column.offset, len(column), out):
             return out
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
@@ -365,6 +377,7 @@ PRELOAD = {
         "pyarrow.compute",
         "mmutils.analyzer.capture_scan",
         "mmutils.analyzer.capture_reader",
+        "mmutils.analyzer.compiled",
     ],
     "floor-pyarrow": [
         "pyarrow.json",

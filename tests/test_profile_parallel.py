@@ -209,7 +209,7 @@ def _kernel(cells: list[str]):
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
     arr = pa.array(cells, pa.string())
     out = np.full(len(arr), np.nan)
-    return profile_mod._plain_column(compiled, arr, out), out
+    return profile_mod._plain_column(compiled, arr, out, None), out
 
 
 def test_plain_numbers_are_bit_exact_with_arrow_cast():
@@ -230,7 +230,7 @@ def test_plain_numbers_are_bit_exact_with_arrow_cast():
     assert done is not None
     want = pc.cast(pa.array(cells), pa.float64()).to_numpy()
     assert out.view(np.int64).tolist() == want.view(np.int64).tolist()
-    converted, decimals, lo, hi = done
+    converted, decimals, lo, hi, _ = done
     assert converted
     assert decimals == sum("." in c for c in cells)
     assert (lo, hi) == (want.min(), want.max())
@@ -257,7 +257,7 @@ def test_plain_numbers_decline_other_shapes(cell):
 def test_plain_numbers_count_but_leave_inexact_values_to_the_cast(cell, decimals):
     done, _ = _kernel(["1", "2.5", cell, "3"])
     assert done is not None
-    converted, got_decimals, _, _ = done
+    converted, got_decimals, _, _, _ = done
     assert (converted, got_decimals) == (False, decimals)
 
 
@@ -266,8 +266,80 @@ def test_plain_numbers_decline_nulls_and_handle_slices():
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
     arr = pa.array(["x", "12.5", "3", "y"], pa.string()).slice(1, 2)
     out = np.empty(2)
-    assert profile_mod._plain_column(compiled, arr, out) == (True, 1, 3.0, 12.5)
+    assert profile_mod._plain_column(compiled, arr, out, None) == (True, 1, 3.0, 12.5, False)
     assert out.tolist() == [12.5, 3.0]
+
+
+def _kernel_counts(cells: list[str], pieces: int = 1):
+    """What the compiled pass counts for ``cells``: (complete, {text: count}), scratch left clean."""
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    arr = pa.array(cells, pa.string())
+    step = -(-len(cells) // pieces)
+    column = pa.chunked_array([arr.slice(i, step) for i in range(0, len(cells), step)])
+    scratch = profile_mod._KernelCounts(compiled.COUNT_LIMIT)
+    done = profile_mod._plain_column(compiled, column, np.empty(len(cells)), scratch)
+    found = {}
+    for row, fmt in ((0, str), (1, lambda k: f"{k // 10}.{k % 10}")):
+        for k in np.flatnonzero(scratch.counts[row]).tolist():
+            found[fmt(k)] = int(scratch.counts[row, k])
+    profiler = Profiler(["c"])
+    complete = scratch.flush(profiler, 0, done is not None and done[4])
+    assert not scratch.counts.any() and scratch.tops.tolist() == [-1, -1]
+    return complete, found
+
+
+@pytest.mark.parametrize("pieces", [1, 3])
+@pytest.mark.parametrize(
+    "cells",
+    [
+        ["0", "1", "1", "0", "1"],  # flags: the branch-free one-digit loop
+        ["3", "9", "0", "3"],  # one digit each, not flags
+        ["0", "12", "65535", "7", "12"],  # integers up to the last counted value
+        ["0.5", "12.5", "6553.5", "0.0", "12.5"],  # canonical one-decimal texts
+        ["4", "12.5", "4", "0.1"],  # both kinds in one column
+    ],
+)
+def test_plain_numbers_count_canonical_cells_as_their_text(cells, pieces):
+    complete, found = _kernel_counts(cells, pieces)
+    assert complete
+    want = {}
+    for c in cells:
+        want[c] = want.get(c, 0) + 1
+    assert found == want
+
+
+@pytest.mark.parametrize(
+    "odd",
+    ["65536", "6553.6", "007", "01.5", "00", "1.50", "1.25", "12345678901234567"],
+)
+def test_plain_numbers_leave_other_texts_to_the_profiler(odd):
+    # a leading zero, a second decimal or a value past the limit: not the text of its key
+    complete, _ = _kernel_counts(["1", "2.5", odd, "3"], pieces=2)
+    assert not complete
+
+
+def test_kernel_counts_give_the_text_counts_of_the_numpy_path(monkeypatch):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(5)
+    n = 30_000
+    t = pa.table(
+        {
+            "flag": _text(rng.integers(0, 2, n)),
+            "digit": _text(rng.integers(0, 10, n)),
+            "count": _text(rng.integers(0, 400, n)),
+            "tenths": _text(np.round(rng.uniform(0, 99, n), 1)),
+            "mixed": pa.array([str(i % 50) if i % 3 else f"{i % 40}.5" for i in range(n)]),
+            "leading": pa.array(["07" if i == n - 2 else str(i % 9) for i in range(n)]),
+            "late": pa.array(["x" if i == n - 1 else f"{i % 70}.{i % 10}" for i in range(n)]),
+        }
+    )
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    want = _run(Profiler(t.column_names), t, 7_000)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    got = _run(Profiler(t.column_names), _pieces(t, [5, 12_000]), 7_000)
+    assert got[0] == want[0]
+    assert got[1][2:] == want[1][2:]  # types, type counts, value counts, sketches
+    assert got[1][4][6] == want[1][4][6] and len(got[1][4][6]) > 50  # "late": String
 
 
 # -- the entry points --------------------------------------------------------------------------
@@ -406,7 +478,10 @@ def _pieces(t: pa.Table, cuts: list[int]) -> pa.Table:
     bounds = [0, *cuts, t.num_rows]
     columns = [
         pa.chunked_array(
-            [t.column(j).slice(a, b - a).combine_chunks() for a, b in zip(bounds, bounds[1:])],
+            [
+                t.column(j).slice(a, b - a).combine_chunks()
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+            ],
             pa.string(),
         )
         for j in range(t.num_columns)

@@ -28,7 +28,7 @@ import sys
 import numba
 import numpy as np
 
-__all__ = ["EXACT", "INEXACT", "NOT_PLAIN", "moments", "plain_numbers"]
+__all__ = ["COUNT_LIMIT", "EXACT", "INEXACT", "NOT_PLAIN", "moments", "plain_numbers"]
 
 _BLAS_MODULE = "scipy.linalg.cython_blas"
 
@@ -116,28 +116,51 @@ _EXACT_MANTISSA = 1 << 53
 #: :func:`plain_numbers` results: a cell of another shape (or none at all), every cell converted,
 #: every cell plain but some value beyond the exact conversion (the caller converts the column)
 NOT_PLAIN, EXACT, INEXACT = 0, 1, 2
+#: :func:`plain_numbers` counts canonical integer cells below this by value, and canonical
+#: one-decimal cells whose value * 10 is below it by value * 10
+COUNT_LIMIT = 1 << 16
 
 
-def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
-    """Classify, convert and bound a column of null-free cells shaped ``digits`` or ``digits.digits``.
+def _plain_numbers(
+    offsets: np.ndarray, data: np.ndarray, out: np.ndarray, counts: np.ndarray, tops: np.ndarray
+) -> tuple:
+    """Classify, convert, bound and count a column of null-free cells shaped ``digits`` or ``digits.digits``.
 
     ``offsets`` (``len + 1`` int32) index the cells' bytes in ``data``. Each cell's value goes
     to ``out``: its digits as an integer ``m`` (exact below 2**53) divided by ``10**f`` for
     ``f`` decimals (exact for ``f <= 22``), one correctly rounded division, hence the double a
     correctly rounding parser (Arrow's cast, Java's ``parseDouble``) returns.
 
+    Value counts (when ``counts`` is a ``(2, COUNT_LIMIT)`` int64 array; ``(2, 0)`` counts
+    nothing): a cell that is the canonical text of an integer ``m < COUNT_LIMIT`` (no leading
+    zero) adds 1 to ``counts[0, m]``; one that is the canonical text ``"{k // 10}.{k % 10}"``
+    of ``k < COUNT_LIMIT`` adds 1 to ``counts[1, k]``. ``tops[0]`` and ``tops[1]`` are raised
+    to the largest index written, so the caller reads and clears only that much. Counting
+    stops at the first other cell (the counts are then incomplete: the caller counts the
+    column's texts its own way).
+
     Returns:
-        ``(status, decimal cells, min, max)``. ``status`` is :data:`EXACT` when every cell is
-        plain and converted; :data:`INEXACT` when every cell is plain (the decimal count is
-        right) but some value has more digits than the exact conversion takes (``out``, min
-        and max are then meaningless: the caller converts the column); :data:`NOT_PLAIN` when
-        a cell has another shape (the caller takes the general path for the whole column).
+        ``(status, decimal cells, min, max, counted)``. ``status`` is :data:`EXACT` when every
+        cell is plain and converted; :data:`INEXACT` when every cell is plain (the decimal
+        count is right) but some value has more digits than the exact conversion takes
+        (``out``, min and max are then meaningless: the caller converts the column);
+        :data:`NOT_PLAIN` when a cell has another shape (the caller takes the general path
+        for the whole column). ``counted``: every cell was counted.
     """
     rows = len(offsets) - 1
+    counting = counts.shape[1] > 0
     if rows > 0 and offsets[rows] - offsets[0] == rows:
-        ok, lo, hi = _single_digits(offsets, data, out)
+        ok, lo, hi, total = _single_digits(offsets, data, out)
         if ok:
-            return EXACT, 0, lo, hi
+            if counting:
+                if hi <= 1.0:  # flags: the sum of the digits is the count of ones
+                    counts[0, 0] += rows - total
+                    counts[0, 1] += total
+                else:
+                    for i in range(rows):
+                        counts[0, int(out[i])] += 1
+                tops[0] = max(tops[0], int(hi))
+            return EXACT, 0, lo, hi, counting
     decimals = 0
     exact = True
     lo = np.inf
@@ -146,7 +169,7 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
         start = offsets[i]
         end = offsets[i + 1]
         if end <= start:
-            return NOT_PLAIN, 0, lo, hi
+            return NOT_PLAIN, 0, lo, hi, False
         m = 0
         dot = -1
         big = False
@@ -158,7 +181,7 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return NOT_PLAIN, 0, lo, hi
+                    return NOT_PLAIN, 0, lo, hi, False
         else:
             for p in range(start, end):
                 b = data[p]
@@ -170,12 +193,21 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return NOT_PLAIN, 0, lo, hi
+                    return NOT_PLAIN, 0, lo, hi, False
             big = big or m >= _EXACT_MANTISSA
+        if counting:
+            # canonical: no leading zero in the integer part, at most one decimal
+            whole = (dot if dot >= 0 else end) - start
+            f = end - 1 - dot if dot >= 0 else 0
+            if f <= 1 and m < COUNT_LIMIT and (whole == 1 or data[start] != 48):
+                counts[f, m] += 1
+                tops[f] = max(tops[f], m)
+            else:
+                counting = False
         if dot >= 0:
             f = end - 1 - dot
             if dot == start or f == 0:  # ".5" or "5.": not the numeric patterns' shape
-                return NOT_PLAIN, 0, lo, hi
+                return NOT_PLAIN, 0, lo, hi, False
             decimals += 1
             if big or f > 22:
                 exact = False
@@ -191,24 +223,29 @@ def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tu
             out[i] = v
             lo = min(lo, v)
             hi = max(hi, v)
-    return (EXACT if exact else INEXACT), decimals, lo, hi
+    return (EXACT if exact else INEXACT), decimals, lo, hi, counting
 
 
 def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
-    """:func:`_plain_numbers` for cells of one byte each (flags, small counts): branch-free."""
+    """:func:`_plain_numbers` for cells of one byte each (flags, small counts): branch-free.
+
+    Returns ``(ok, min, max, sum of the digits)``.
+    """
     rows = len(offsets) - 1
     base = offsets[0]
     bad = 0
     lo = 255
     hi = 0
+    total = 0
     for i in range(rows):
         bad |= (offsets[i + 1] - offsets[i]) ^ 1  # not one byte long
         d = np.uint8(data[base + i] - np.uint8(48))  # bytes below "0" wrap to >= 208
         bad |= d > 9
         lo = min(lo, d)
         hi = max(hi, d)
+        total += d
         out[i] = d
-    return bad == 0, float(lo), float(hi)
+    return bad == 0, float(lo), float(hi), total
 
 
 def _compile(func):

@@ -144,6 +144,7 @@ class Profiler:
         self._values: list[dict[str, int] | None] = [{} for _ in range(width)]
         self._int_counts: list[np.ndarray | None] = [None] * width
         self._tenth_counts: list[np.ndarray | None] = [None] * width
+        self._kernel_counts: _KernelCounts | None = None  # the compiled pass's scratch
 
     # -- update ----------------------------------------------------------------------------
 
@@ -189,6 +190,11 @@ class Profiler:
         self._update_moments(numeric, x, present, lo, hi, None)
         self._update_sketches(numeric, x, present.sum(axis=1))
 
+    def _counter(self, kernels) -> _KernelCounts:
+        if self._kernel_counts is None:
+            self._kernel_counts = _KernelCounts(kernels.COUNT_LIMIT)
+        return self._kernel_counts
+
     def _compiled_threshold(self) -> int:
         if self.compiled_min_rows is None:
             return COMPILED_MIN_ROWS
@@ -210,12 +216,16 @@ class Profiler:
         row_of = {int(j): pos for pos, j in enumerate(candidates)}
         x = np.empty((len(candidates), rows), dtype=np.float64)
         fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
+        counted: set[int] = set()  # columns whose value counts the kernel took
         for j, arr in enumerate(columns):
             pos = row_of.get(j)
             if pos is not None:
-                done = _plain_column(kernels, arr, x[pos])
+                counts = self._counter(kernels) if self._values[j] is not None else None
+                done = _plain_column(kernels, arr, x[pos], counts)
+                if counts is not None and counts.flush(self, j, done is not None and done[4]):
+                    counted.add(j)
                 if done is not None:
-                    converted, decimals, lo, hi = done
+                    converted, decimals, lo, hi, _ = done
                     self._types[j] += dtypes.TypeCounts(
                         integral=rows - decimals, fractional=decimals
                     )
@@ -244,7 +254,7 @@ class Profiler:
             lo[pos] = np.fmin.reduce(values, initial=np.inf)
             hi[pos] = np.fmax.reduce(values, initial=-np.inf)
             added[pos] = rows - int(np.count_nonzero(np.isnan(values)))
-        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi)
+        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi, counted)
         if len(numeric) == 0:
             self._sketches = {}
             return
@@ -259,11 +269,15 @@ class Profiler:
         digit_cells: np.ndarray,
         decimal_cells: np.ndarray,
         hi: np.ndarray,
+        counted: set[int] = frozenset(),
     ) -> None:
-        """Add the chunk's cells to the value counts of the columns that may turn String."""
+        """Add the chunk's cells to the value counts of the columns that may turn String.
+
+        ``counted``: columns whose cells the compiled pass has counted already.
+        """
         pos_of = {int(j): pos for pos, j in enumerate(numeric)}
         for j, arr in enumerate(columns):
-            if self._values[j] is None:
+            if self._values[j] is None or j in counted:
                 continue
             pos = pos_of.get(j)
             nonnull = len(arr) - arr.null_count
@@ -567,22 +581,59 @@ def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
+class _KernelCounts:
+    """Scratch counts the compiled pass fills for one column at a time (see ``plain_numbers``).
+
+    Row 0 counts canonical integer cells by value, row 1 canonical one-decimal cells by value
+    * 10; ``tops`` bounds what was written, so a column costs what it used, not 2 x 64k.
+    """
+
+    __slots__ = ("counts", "tops")
+
+    def __init__(self, limit: int):
+        self.counts = np.zeros((2, limit), dtype=np.int64)
+        self.tops = np.full(2, -1, dtype=np.int64)
+
+    def flush(self, profiler: Profiler, j: int, complete: bool) -> bool:
+        """Add the counts to column ``j``'s stores when ``complete``; clear them either way."""
+        ints, tenths = (int(t) + 1 for t in self.tops)
+        if complete:
+            if ints:
+                profiler._int_counts[j] = _add_counts(
+                    profiler._int_counts[j], self.counts[0, :ints].copy()
+                )
+            if tenths:
+                profiler._tenth_counts[j] = _add_counts(
+                    profiler._tenth_counts[j], self.counts[1, :tenths].copy()
+                )
+            profiler._check_value_limit(j)
+        self.counts[0, :ints] = 0
+        self.counts[1, :tenths] = 0
+        self.tops[:] = -1
+        return complete
+
+
+_NO_COUNTS = np.zeros((2, 0), dtype=np.int64)
+_NO_TOPS = np.full(2, -1, dtype=np.int64)
+
+
 def _plain_column(
-    kernels, column: pa.Array | pa.ChunkedArray, out: np.ndarray
-) -> tuple[bool, int, float, float] | None:
-    """``(converted, decimal cells, min, max)`` of a plain column, by the compiled kernel.
+    kernels, column: pa.Array | pa.ChunkedArray, out: np.ndarray, counts: _KernelCounts | None
+) -> tuple[bool, int, float, float, bool] | None:
+    """``(converted, decimal cells, min, max, counted)`` of a plain column, by the compiled kernel.
 
     ``converted``: every value is in ``out`` and min/max are right; otherwise every cell is
-    plain (the counts are right) but the values are still to be converted. None when the
-    column has nulls or a cell of another shape (``out`` is then to be refilled). A column
-    in pieces is converted piece by piece into the matching slices of ``out``.
+    plain (the counts are right) but the values are still to be converted. ``counted``: every
+    cell went into ``counts`` (see ``compiled.plain_numbers``). None when the column has nulls
+    or a cell of another shape (``out`` is then to be refilled). A column in pieces is
+    converted piece by piece into the matching slices of ``out``.
     """
     if not isinstance(column, pa.ChunkedArray):
-        return _plain_piece(kernels, column, out)
-    converted, decimals, lo, hi = True, 0, math.inf, -math.inf
+        return _plain_piece(kernels, column, out, counts)
+    converted, decimals, lo, hi, counted = True, 0, math.inf, -math.inf, counts is not None
     start = 0
     for piece in column.chunks:
-        done = _plain_piece(kernels, piece, out[start : start + len(piece)])
+        done = _plain_piece(kernels, piece, out[start : start + len(piece)], counts)
         if done is None:
             return None
         start += len(piece)
@@ -590,23 +641,33 @@ def _plain_column(
         decimals += done[1]
         if converted:
             lo, hi = min(lo, done[2]), max(hi, done[3])
-    return converted, decimals, lo, hi
+        counted = counted and done[4]
+    return converted, decimals, lo, hi, counted
 
 
-def _plain_piece(kernels, arr: pa.Array, out: np.ndarray) -> tuple[bool, int, float, float] | None:
+def _plain_piece(
+    kernels, arr: pa.Array, out: np.ndarray, counts: _KernelCounts | None
+) -> tuple[bool, int, float, float, bool] | None:
     """:func:`_plain_column` of one array."""
     if not len(arr):
-        return True, 0, math.inf, -math.inf
+        return True, 0, math.inf, -math.inf, counts is not None
     if arr.null_count or not pa.types.is_string(arr.type) or arr.buffers()[2] is None:
         return None
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
         arr.offset : arr.offset + len(arr) + 1
     ]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    status, decimals, lo, hi = kernels.plain_numbers(offsets, data, out)
+    if counts is None:
+        status, decimals, lo, hi, counted = kernels.plain_numbers(
+            offsets, data, out, _NO_COUNTS, _NO_TOPS
+        )
+    else:
+        status, decimals, lo, hi, counted = kernels.plain_numbers(
+            offsets, data, out, counts.counts, counts.tops
+        )
     if status == kernels.NOT_PLAIN:
         return None
-    return status == kernels.EXACT, int(decimals), float(lo), float(hi)
+    return status == kernels.EXACT, int(decimals), float(lo), float(hi), bool(counted)
 
 
 def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
