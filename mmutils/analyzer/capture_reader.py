@@ -354,17 +354,28 @@ def use_scan(files: Sequence[Path]) -> bool:
     return _capture_scan() is not None
 
 
+# the extensions pyarrow's input_stream(compression="detect") inflates
+_COMPRESSED = (".gz", ".bz2", ".lz4", ".zst")
+
+
 def _read_whole(path: Path) -> pa.Buffer | None:
     """The bytes of a capture file up to :data:`PARALLEL_FILE_BYTES` (decompressed as pyarrow's
     JSON reader decompresses ``.gz`` / ``.bz2``), or None when larger or unreadable."""
     try:
-        if path.stat().st_size > PARALLEL_FILE_BYTES:
+        size = path.stat().st_size
+        if size > PARALLEL_FILE_BYTES:
             return None
+        # a plain file is read into a buffer of its size (asking for the 64 MB limit costs a
+        # third more time); a compressed one's size is known only once it is inflated
+        compressed = str(path).endswith(_COMPRESSED)
+        limit = PARALLEL_FILE_BYTES if compressed else size
         with pa.input_stream(str(path), compression="detect") as stream:
-            data = stream.read_buffer(PARALLEL_FILE_BYTES + 1)
+            data = stream.read_buffer(limit + 1)
     except (OSError, pa.ArrowException):
         return None  # the general path reports it
-    return data if data.size <= PARALLEL_FILE_BYTES else None
+    # more than ``limit``: too large inflated, or a file still growing (the general path
+    # streams what is there)
+    return data if data.size <= limit else None
 
 
 @dataclass
