@@ -236,3 +236,15 @@ def test_quantiles_of_exact_sketch():
     sketch = KLLSketch()
     sketch.update(np.arange(1, 101, dtype=float))
     assert sketch.quantiles(4).tolist() == [26.0, 51.0, 76.0]
+
+
+def test_batch_says_whether_it_holds_items_in_an_array():
+    # the profiler reuses a chunk's value buffer only once no sketch keeps a view of it
+    values = np.arange(3 * 5000, dtype=np.float64).reshape(3, 5000)
+    viewed, copied = KLLBatch(3), KLLBatch(3)
+    viewed.update(values, copy=False)
+    copied.update(values)
+    assert viewed.shares_memory(values)  # the items after the last compaction are views
+    assert not copied.shares_memory(values)
+    viewed.update(np.zeros((3, 4000)))  # compacts the viewed items away
+    assert not viewed.shares_memory(values)

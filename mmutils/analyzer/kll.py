@@ -224,6 +224,12 @@ class KLLBatch:
         """The compactor levels, level 0 first, each ``(width, length)`` in internal order."""
         return [lv.items(self.width) for lv in self._levels]
 
+    def shares_memory(self, array: np.ndarray) -> bool:
+        """Whether an item held lives in ``array``'s memory (a view kept by ``copy=False``)."""
+        return any(
+            np.may_share_memory(piece, array) for level in self._levels for piece in level.pieces
+        )
+
     def column(self, index: int) -> KLLSketch:
         """A single-column copy of column ``index`` (counters kept)."""
         sketch = KLLSketch(self.k, self.c)
