@@ -204,6 +204,11 @@ def test_copies_and_odd_inputs():
     readonly = x.copy()
     readonly.setflags(write=False)
     _both(readonly, 4_000)
+    raw = np.zeros(x.size * 8 + 1, dtype=np.uint8)
+    unaligned = raw[1:].view(np.float64).reshape(x.shape)
+    unaligned[:] = x
+    assert not unaligned.flags.aligned
+    _both(unaligned, 4_000)
     one = rng.integers(0, 3, 9_000).astype(np.float64)
     reference, compiled = KLLBatch(1), KLLBatch(1)
     reference.update(one)

@@ -195,9 +195,11 @@ def _flat(piece: np.ndarray) -> tuple[np.ndarray, int, int]:
     """A writable C-contiguous 1-D array holding ``piece``, its first item, and its row stride.
 
     A C-contiguous piece is its own flat view. A column slice of a C-contiguous array (the
-    profiler's chunk) is read in its base array's memory. Anything else is copied.
+    profiler's chunk) is read in its base array's memory. Anything else (read-only, unaligned,
+    strided rows) is copied, so that the kernel is compiled for one type of array only.
     """
-    if piece.flags.c_contiguous and piece.flags.writeable:
+    flags = piece.flags
+    if flags.c_contiguous and flags.writeable and flags.aligned and piece.dtype == np.float64:
         return piece.reshape(-1), 0, piece.shape[1]
     base = piece.base
     if (
@@ -205,6 +207,7 @@ def _flat(piece: np.ndarray) -> tuple[np.ndarray, int, int]:
         and base.dtype == np.float64
         and base.flags.c_contiguous
         and base.flags.writeable
+        and base.flags.aligned
         and piece.strides[1] == 8
         and piece.strides[0] > 0
         and piece.strides[0] % 8 == 0
