@@ -17,6 +17,11 @@ A sketch here is *batched*: it sketches ``width`` columns at once that have seen
 of values. Compaction points depend only on counts, so all columns of a batch compact together
 and one ``np.sort(axis=1)`` serves them all. :class:`KLLSketch` is the single-column view.
 Values are appended in slices up to the next overflow point, never one by one.
+
+This module is pure numpy and is the reference. :meth:`KLLBatch.update` can hand its
+compactions to a :data:`Compactor` — the profiler passes the compiled one of
+:mod:`mmutils.analyzer.kll_compiled` when numba is loaded — which must give the same items
+bit for bit; the rows it leaves out are sorted here.
 """
 
 from __future__ import annotations
