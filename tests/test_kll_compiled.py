@@ -103,7 +103,9 @@ def test_reads_many_pieces_and_column_slices_in_place():
     rng = _rng(2)
     chunk = rng.integers(0, 30, (6, 5000)).astype(np.float64)
     pieces = [chunk[:, 10:11].copy(), chunk[:, 100:400], chunk[:, 900:1000], chunk[:, 7:9]]
-    pieces += [chunk[:, 3000:3300], np.asfortranarray(chunk[:, 4000:4100])]  # 6 > MAX_PIECES
+    pieces += [chunk[:, a : a + 37] for a in range(1200, 2600, 200)]
+    pieces.append(np.asfortranarray(chunk[:, 4000:4100]))  # copied
+    assert len(pieces) > kll_compiled.MAX_PIECES  # the last ones are joined first
     joined = np.concatenate(pieces, axis=1)
     even = joined.shape[1] - joined.shape[1] % 2
     for offset in (0, 1):

@@ -34,7 +34,7 @@ __all__ = ["MAX_PIECES", "VALUE_LIMIT", "compact_level", "warm"]
 #: counted rows hold integers ``0 <= v < VALUE_LIMIT``
 VALUE_LIMIT = 1 << 16
 #: pieces the kernel reads in place; further pieces are joined into the last one first
-MAX_PIECES = 4
+MAX_PIECES = 8
 # spans counted in four interleaved tables (beyond, summing the tables costs more than it saves)
 _INTERLEAVED_SPAN = 256
 # items scanned between two tests of "this row declines" (the scan itself has no branch)
