@@ -75,7 +75,7 @@ def warm_up() -> None:
 
 
 def warm_compiled() -> None:
-    """Load numba, the compiled capture scan and the profiler's kernels (each run once).
+    """Load numba, the compiled capture scan and the profiler's kernels (KLL's too; each run once).
 
     A fresh process pays ~0.3-0.45 s for them and so uses the scan only on large windows;
     every job forked after this gets it for free (``capture_reader.use_scan``: the kernels
@@ -93,7 +93,10 @@ def warm_compiled() -> None:
         except Exception:  # noqa: BLE001 - a broken numba: the jobs take the general path
             capture_reader._scan_module = False
     with contextlib.suppress(Exception):  # the profiler falls back to numpy by itself
-        profile.warm_kernels()
+        if profile.warm_kernels():
+            from mmutils.analyzer import kll_compiled
+
+            kll_compiled.warm()
 
 
 def serve(sock: socket.socket) -> None:

@@ -17,18 +17,24 @@ A sketch here is *batched*: it sketches ``width`` columns at once that have seen
 of values. Compaction points depend only on counts, so all columns of a batch compact together
 and one ``np.sort(axis=1)`` serves them all. :class:`KLLSketch` is the single-column view.
 Values are appended in slices up to the next overflow point, never one by one.
+
+This module is pure numpy and is the reference. :meth:`KLLBatch.update` can hand its
+compactions to a :data:`Compactor` — the profiler passes the compiled one of
+:mod:`mmutils.analyzer.kll_compiled` when numba is loaded — which must give the same items
+bit for bit; the rows it leaves out are sorted here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 __all__ = [
     "DEFAULT_C",
     "DEFAULT_K",
+    "Compactor",
     "KLLBatch",
     "KLLSketch",
     "bucket_bounds",
@@ -38,6 +44,15 @@ __all__ = [
 DEFAULT_K = 2048
 DEFAULT_C = 0.64
 NUM_BUCKETS = 10
+
+
+#: A compiled compaction (:func:`mmutils.analyzer.kll_compiled.compact_level`):
+#: ``compactor(pieces, even, offset, emitted)`` writes into ``emitted`` (``(width, even // 2)``),
+#: for the rows it can, items ``offset, offset + 2, …`` of the row's first ``even`` items (over
+#: the level's ``pieces``, in order) sorted, and returns ``(rows, items)``: the indices of the
+#: rows it left out and their first ``even`` items, unsorted. Those are sorted with numpy here,
+#: exactly as without a compactor. The results must be the numpy path's, bit for bit.
+Compactor = Callable[[list[np.ndarray], int, int, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def capacity(height: int, k: int = DEFAULT_K, c: float = DEFAULT_C) -> int:
@@ -72,21 +87,31 @@ class _Level:
             self.pieces.append(block)
             self.length += block.shape[1]
 
-    def compact(self, width: int) -> np.ndarray:
+    def compact(self, width: int, compactor: Compactor | None = None) -> np.ndarray:
         """Compact once; return the emitted items (``width`` rows) for the next level.
 
-        The first even number of items is copied once into a buffer sorted in place (the
-        pieces are not joined first), and the emitted items are a strided view of it.
+        Without ``compactor``, the first even number of items is copied once into a buffer
+        sorted in place (the pieces are not joined first), and the emitted items are a strided
+        view of it. With one, it fills the emitted items of the rows it can and the other
+        rows are sorted as without it (see :data:`Compactor`).
         """
         n = self.length
         even = n - n % 2
         if self.num_compress % 2 == 1:
             self.offset = 1 - self.offset
         # deequ's random offset choice is commented out: the flip above is all there is.
-        if len(self.pieces) == 1:
+        if compactor is not None:
+            emitted = np.empty((width, even // 2), dtype=np.float64)
+            declined, items = compactor(self.pieces, even, self.offset, emitted)
+            if len(declined):
+                items.sort(axis=1)
+                emitted[declined] = items[:, self.offset : even : 2]
+            tail = self.pieces[-1][:, -1:].copy() if n % 2 else None
+        elif len(self.pieces) == 1:
             first = self.pieces[0]
             buf = np.sort(first[:, :even], axis=1)
             tail = first[:, even:].copy()
+            emitted = buf[:, self.offset : even : 2]
         else:
             buf = np.empty((width, even), dtype=np.float64)
             tail = None
@@ -99,10 +124,11 @@ class _Level:
                 if take < piece.shape[1]:
                     tail = piece[:, take:].copy()  # the one odd item, always in the last piece
             buf.sort(axis=1)
+            emitted = buf[:, self.offset : even : 2]
         self.pieces = [tail] if n % 2 else []
         self.length = n % 2
         self.num_compress += 1
-        return buf[:, self.offset : even : 2]
+        return emitted
 
 
 class KLLBatch:
@@ -129,20 +155,24 @@ class KLLBatch:
         self._levels.append(_Level(self.width))
         self._total = sum(capacity(h, self.k, self.c) for h in range(len(self._levels)))
 
-    def _condense(self) -> None:
+    def _condense(self, compactor: Compactor | None = None) -> None:
         for height, level in enumerate(self._levels):
             if level.length >= capacity(height, self.k, self.c):
                 if height + 1 >= len(self._levels):
                     self._expand()
-                self._levels[height + 1].append(level.compact(self.width))
+                self._levels[height + 1].append(level.compact(self.width, compactor))
                 self._size = sum(lv.length for lv in self._levels)
                 return
 
-    def update(self, values: np.ndarray, copy: bool = True) -> None:
+    def update(
+        self, values: np.ndarray, copy: bool = True, compactor: Compactor | None = None
+    ) -> None:
         """Add values in order: ``values`` is ``(width, m)`` (or ``(m,)`` when width is 1).
 
         ``copy=False`` keeps views of ``values`` until they are compacted: for callers that
-        never change the array afterwards (the profiler's per-chunk matrix).
+        never change the array afterwards (the profiler's per-chunk matrix). ``compactor``
+        (see :data:`Compactor`) does the compactions this update triggers; the result is the
+        same bit for bit.
         """
         block = np.asarray(values, dtype=np.float64)
         if block.ndim == 1:
@@ -160,7 +190,7 @@ class KLLBatch:
             self._size += take
             pos += take
             if self._size > self._total:
-                self._condense()
+                self._condense(compactor)
                 level0 = self._levels[0]
 
     def merge(self, other: KLLBatch) -> KLLBatch:

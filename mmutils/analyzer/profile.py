@@ -436,7 +436,15 @@ class Profiler:
         self._avg[numeric], self._m2[numeric] = avg, m2
 
     def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, added: np.ndarray) -> None:
-        """Feed the chunk's values to the sketches (``added``: values present per column)."""
+        """Feed the chunk's values to the sketches (``added``: values present per column).
+
+        Once this process has loaded the numba kernels (never loaded here for that), the
+        sketches' compactions count the rows of small integers instead of sorting them
+        (:func:`mmutils.analyzer.kll_compiled.compact_level`; the same sketches bit for bit).
+        """
+        compactor = None
+        if _compiled_module:
+            from mmutils.analyzer.kll_compiled import compact_level as compactor
         pos_of = {int(j): pos for pos, j in enumerate(numeric)}
         per_col_present = added
         rows = x.shape[1]
@@ -461,7 +469,8 @@ class Profiler:
                     block = x[first : first + len(positions)] if contiguous else x[positions]
                 else:
                     block = np.stack([x[p][~np.isnan(x[p])] for p in positions])
-                sub.update(block, copy=False)  # x is this chunk's own, never changed
+                # x is this chunk's own, never changed
+                sub.update(block, copy=False, compactor=compactor)
                 updated[count + added].append((sub, sub_cols))
         self._sketches = {
             count: _stack(parts) if len(parts) > 1 else parts[0] for count, parts in updated.items()
