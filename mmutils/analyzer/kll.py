@@ -336,9 +336,7 @@ class KLLSketch:
         Matches deequ ``getRank`` / ``getRankExclusive``; vectorised over ``x``.
         """
         items, weights = self.weighted_items()
-        cum = np.concatenate([[0], np.cumsum(weights)])
-        side = "right" if inclusive else "left"
-        result = cum[np.searchsorted(items, x, side=side)]
+        result = _ranks(items, _cumulative(weights), x, inclusive)
         return int(result) if np.ndim(result) == 0 else result
 
     def cdf(self, x: float | np.ndarray) -> np.ndarray | float:
@@ -373,15 +371,31 @@ class KLLSketch:
         bounds = bucket_bounds(lo, hi, num)
         lowers = np.array([b[0] for b in bounds])
         uppers = np.array([b[1] for b in bounds])
-        excl_lo = self.rank(lowers, inclusive=False)
-        excl_hi = self.rank(uppers, inclusive=False)
-        incl_last = self.rank(uppers[-1], inclusive=True)
+        items, weights = self.weighted_items()  # sorted once for all the ranks below
+        cum = _cumulative(weights)
+        excl_lo = _ranks(items, cum, lowers, inclusive=False)
+        excl_hi = _ranks(items, cum, uppers, inclusive=False)
+        incl_last = _ranks(items, cum, uppers[-1], inclusive=True)
         counts = excl_hi - excl_lo
         counts[-1] = incl_last - excl_lo[-1]
         return [
             {"lower_bound": lower, "upper_bound": upper, "count": float(count)}
             for (lower, upper), count in zip(bounds, counts.tolist(), strict=True)
         ]
+
+
+def _cumulative(weights: np.ndarray) -> np.ndarray:
+    """``[0, w0, w0 + w1, …]``: the weight of the first ``i`` sorted items at ``i``."""
+    cum = np.zeros(len(weights) + 1, dtype=np.int64)
+    np.cumsum(weights, out=cum[1:])
+    return cum
+
+
+def _ranks(
+    items: np.ndarray, cum: np.ndarray, x: float | np.ndarray, inclusive: bool
+) -> np.ndarray:
+    """Weight of the sorted ``items`` ``<= x`` (inclusive) or ``< x``, by their ``cum`` weights."""
+    return cum[np.searchsorted(items, x, side="right" if inclusive else "left")]
 
 
 def bucket_bounds(lo: float, hi: float, num: int = NUM_BUCKETS) -> list[tuple[float, float]]:
