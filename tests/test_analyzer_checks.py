@@ -10,6 +10,7 @@ import pytest
 from mmutils.analyzer import distances
 from mmutils.analyzer.checks import (
     FeatureCounts,
+    baseline_sketches,
     data_type_description,
     monitoring_config,
     run_checks,
@@ -159,6 +160,21 @@ def test_drift_completeness_and_domain_checks_in_feature_order():
         report.violations[3]["description"],
     )
     assert float(value.group(1)) == 0.2
+
+
+def test_prepared_baseline_sketches_give_the_same_report():
+    baseline_stats, constraints, current, counts = _setup()
+    # a repeated name: the later feature wins in both paths (here: an empty sketch, no drift)
+    baseline_stats["features"].append(_num("b", [[]]))
+    prepared = baseline_sketches(baseline_stats)
+    assert sorted(prepared) == ["a"]
+    columns = ["a", "b", "c"]
+    plain = run_checks(baseline_stats, constraints, current, counts, columns)
+    fast = run_checks(baseline_stats, constraints, current, counts, columns, prepared)
+    assert fast == plain and "a" in fast.drift and "b" not in fast.drift
+    assert baseline_sketches(None) == {} and baseline_sketches({"features": "x"}) == {}
+    broken = {"features": [_num("a", [["x", "y"]]), "not a feature", {"no name": True}]}
+    assert baseline_sketches(broken) == {}  # left to run_checks to report
 
 
 def test_type_failure_suppresses_drift():

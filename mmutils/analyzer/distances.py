@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,14 +59,50 @@ def robust(linf: float, n: float, m: float, c_alpha: float = C_ALPHA) -> float:
     return max(0.0, linf - c_alpha * math.sqrt((n + m) / (n * m)))
 
 
+@dataclass(frozen=True)
+class SortedSketch:
+    """A KLL sketch ready for CDF comparisons: its items sorted and their running weights.
+
+    Attributes:
+        items: every item of every level, sorted ascending.
+        cumulative: ``cumulative[i]`` is the summed weight of ``items[: i + 1]`` (float64).
+        steps: the items without repeats (where the sketch's CDF steps), ascending.
+    """
+
+    items: np.ndarray
+    cumulative: np.ndarray
+    steps: np.ndarray
+
+    @property
+    def total(self) -> float:
+        """The sketch's total weight (values sketched)."""
+        return float(self.cumulative[-1]) if len(self.cumulative) else 0.0
+
+
+def sorted_sketch(levels: Sequence[Sequence[float]] | SortedSketch) -> SortedSketch:
+    """``levels`` (the ``sketch.data`` arrays, level 0 first) as a :class:`SortedSketch`.
+
+    A baseline's sketches can be prepared once, before the window is read, and handed to
+    :func:`numerical_linf` in place of their levels.
+    """
+    if isinstance(levels, SortedSketch):
+        return levels
+    items, weights = sketch_arrays(levels)
+    new = np.ones(len(items), dtype=bool)
+    np.not_equal(items[1:], items[:-1], out=new[1:])  # a NaN stays (harmless: same ranks)
+    return SortedSketch(items, np.cumsum(weights), items[new])
+
+
 def numerical_linf(
-    levels1: Sequence[Sequence[float]], levels2: Sequence[Sequence[float]]
+    levels1: Sequence[Sequence[float]] | SortedSketch,
+    levels2: Sequence[Sequence[float]] | SortedSketch,
 ) -> tuple[float, float, float]:
     """L-infinity distance between the CDFs of two KLL sketches.
 
     Args:
-        levels1: compactor levels of the first sketch (e.g. the baseline), level 0 first.
-        levels2: compactor levels of the second sketch.
+        levels1: compactor levels of the first sketch (e.g. the baseline), level 0 first, or
+            the sketch prepared by :func:`sorted_sketch`.
+        levels2: compactor levels of the second sketch (or its :func:`sorted_sketch`).
 
     Returns:
         ``(linf, n, m)``: the simple distance and the two sketches' total weights.
@@ -73,24 +110,29 @@ def numerical_linf(
     Raises:
         ValueError: a sketch is empty.
     """
-    items1, w1 = sketch_arrays(levels1)
-    items2, w2 = sketch_arrays(levels2)
-    if len(items1) == 0 or len(items2) == 0:
+    first, second = sorted_sketch(levels1), sorted_sketch(levels2)
+    if len(first.items) == 0 or len(second.items) == 0:
         raise ValueError("cannot compare an empty sketch")
-    cum1, cum2 = np.cumsum(w1), np.cumsum(w2)
-    n, m = float(cum1[-1]), float(cum2[-1])
-    keys = np.unique(np.concatenate([items1, items2]))
-    cdf1 = _inclusive_ranks(items1, cum1, keys) / n
-    cdf2 = _inclusive_ranks(items2, cum2, keys) / m
-    return float(np.max(np.abs(cdf1 - cdf2))), n, m
+    n, m = first.total, second.total
+    # the CDFs step at the items of either sketch: compare them there, at each sketch's
+    # distinct items in turn (a sketch of a 0/1 column has thousands of items, two distinct)
+    linf = 0.0
+    for keys in (first.steps, second.steps):
+        cdf1 = _inclusive_ranks(first.items, first.cumulative, keys) / n
+        cdf2 = _inclusive_ranks(second.items, second.cumulative, keys) / m
+        linf = max(linf, float(np.max(np.abs(cdf1 - cdf2))))
+    return linf, n, m
 
 
 def numerical_distance(
-    levels1: Sequence[Sequence[float]],
-    levels2: Sequence[Sequence[float]],
+    levels1: Sequence[Sequence[float]] | SortedSketch,
+    levels2: Sequence[Sequence[float]] | SortedSketch,
     method: str = "Robust",
 ) -> float:
-    """The numeric drift distance for ``comparison_method`` ``Robust`` or ``Simple``."""
+    """The numeric drift distance for ``comparison_method`` ``Robust`` or ``Simple``.
+
+    Either sketch may be given as its levels or as its :func:`sorted_sketch`.
+    """
     linf, n, m = numerical_linf(levels1, levels2)
     return _select(linf, n, m, method)
 

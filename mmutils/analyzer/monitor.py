@@ -510,6 +510,8 @@ def run_monitoring(
     if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
         size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
         compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
+    # the baseline's sketches sorted for drift now, while the first files are being parsed
+    prepared = checks.baseline_sketches(base_stats)
     with make_profiler(names, workers, compiled_from) as profiler:
         for chunk in chunks:
             profiler.update(chunk)
@@ -533,7 +535,7 @@ def run_monitoring(
             },
             in_domain=in_domain.get(name),
         )
-    report = checks.run_checks(base_stats, constraints, statistics, counts, names)
+    report = checks.run_checks(base_stats, constraints, statistics, counts, names, prepared)
     message = exit_message(report.violations)
     records: list[dict] = []
     if publish:
