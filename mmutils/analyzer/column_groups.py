@@ -97,6 +97,12 @@ class _Group:
             self.failed = True
             raise
 
+    def features(self) -> list[dict] | None:
+        """The group's ``statistics.json`` features (None once a chunk failed: no result)."""
+        if self.failed:
+            return None
+        return self.profiler.result()["features"]
+
 
 class ColumnGroupProfiler:
     """:class:`~mmutils.analyzer.profile.Profiler` with its columns profiled on ``groups`` threads.
@@ -121,6 +127,7 @@ class ColumnGroupProfiler:
         self._groups: list[_Group] = []
         self._where: list[tuple[int, int]] = []  # column -> (group, index in group)
         self._pending: deque[list[Future]] = deque()
+        self._closed = False
 
     # -- update ----------------------------------------------------------------------------
 
@@ -184,6 +191,7 @@ class ColumnGroupProfiler:
             for future in futures:
                 future.cancel()
         self._pending.clear()
+        self._closed = True
         for group in self._groups:
             group.failed = True  # a task already running finishes, later ones do nothing
             group.executor.shutdown(wait=True, cancel_futures=True)
@@ -230,10 +238,20 @@ class ColumnGroupProfiler:
         return profiler.value_counts(i)
 
     def result(self) -> dict:
-        """The ``statistics.json`` document, the groups' features in column order."""
-        self._sync()
+        """The ``statistics.json`` document, the groups' features in column order.
+
+        Each group builds its features on its own thread, queued behind its last chunk: a
+        group that is done starts while the others still profile. Errors come as before: the
+        earliest chunk's first, then the first group's.
+        """
         if not self._groups:
+            self._sync()
             return Profiler(self.names).result()
-        parts = [group.profiler.result()["features"] for group in self._groups]
+        if self._closed:  # no threads left: the groups' states as they are, on this thread
+            parts = [group.profiler.result()["features"] for group in self._groups]
+        else:
+            built = [group.executor.submit(group.features) for group in self._groups]
+            self._sync()
+            parts = [future.result() for future in built]
         features = [parts[g][i] for g, i in self._where]
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
