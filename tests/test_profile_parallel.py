@@ -194,6 +194,32 @@ def test_a_failing_group_stops_and_reports(monkeypatch):
         profiler.result()
 
 
+def test_groups_build_their_features_on_their_threads(monkeypatch, edge):
+    built_on = []
+    result = Profiler.result
+
+    def recording(self):
+        built_on.append(threading.current_thread().name)
+        return result(self)
+
+    monkeypatch.setattr(Profiler, "result", recording)
+    with make_profiler(edge.column_names, 2) as profiler:
+        profiler.update(edge)
+        doc = profiler.result()
+    assert sorted(built_on) == ["mmlab-profile-0_0", "mmlab-profile-1_0"]
+    profiler = make_profiler(edge.column_names, 2)
+    profiler.update(edge)
+    assert jsonfmt.dumps(doc) == jsonfmt.dumps(profiler.result())
+    profiler.close()
+    # after close the groups' states are still readable, built on the caller's thread
+    built_on.clear()
+    assert jsonfmt.dumps(profiler.result()) == jsonfmt.dumps(doc)
+    assert built_on == [threading.current_thread().name] * 2
+    one_thread = Profiler(edge.column_names)
+    one_thread.update(edge)
+    assert jsonfmt.dumps(one_thread.result()) == jsonfmt.dumps(doc)
+
+
 def test_empty_profiler_result():
     profiler = make_profiler(["a", "b"], 2)
     with profiler:
