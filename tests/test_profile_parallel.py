@@ -8,6 +8,7 @@ returns, bit for bit, or decline.
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -198,9 +199,9 @@ def test_groups_build_their_features_on_their_threads(monkeypatch, edge):
     built_on = []
     result = Profiler.result
 
-    def recording(self):
+    def recording(self, sketch_arrays=False):
         built_on.append(threading.current_thread().name)
-        return result(self)
+        return result(self, sketch_arrays)
 
     monkeypatch.setattr(Profiler, "result", recording)
     with make_profiler(edge.column_names, 2) as profiler:
@@ -331,6 +332,48 @@ def test_compiled_groups_identical_for_any_worker_count_on_the_lab_data(
     assert set(first[1]) == {"statistics.json", "constraints.json", "constraint_violations.json"}
     for key, files in runs.items():
         assert files == first, f"files differ for (threshold, workers) = {key}"
+
+
+@pytest.mark.parametrize("workers", WORKERS)
+def test_sketch_arrays_form_writes_the_same_document(edge, workers):
+    """Levels as numpy arrays (what monitoring writes and checks) or as lists: same bytes."""
+    with make_profiler(edge.column_names, workers, compiled_min_rows=0) as profiler:
+        for start in range(0, edge.num_rows, 7_000):
+            profiler.update(edge.slice(start, 7_000))
+        arrays = profiler.result(sketch_arrays=True)
+        lists = profiler.result()
+    levels = [
+        level
+        for feature in arrays["features"]
+        if "numerical_statistics" in feature
+        for level in feature["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
+    ]
+    assert levels and all(isinstance(v, np.ndarray) and v.dtype == np.float64 for v in levels)
+    assert jsonfmt.dumps(arrays) == jsonfmt.dumps(lists)
+    assert profile_mod.sketch_levels_as_lists(arrays) is arrays
+    assert json.dumps(arrays) == json.dumps(lists)  # plain lists again (NaN != NaN for ==)
+
+
+def test_monitoring_result_statistics_are_the_written_document(test_data_dir, tmp_path):
+    """The result's statistics hold lists (json-serialisable), equal to statistics.json."""
+    train = test_data_dir / "training-dataset-with-header.csv"
+    rows = (test_data_dir / "validation.csv").read_text().splitlines()
+    window = _lab_capture(tmp_path / "capture", rows, files=2, per_file=150)
+    suggest_baseline(train, output_dir=tmp_path / "base")
+    result = run_monitoring(
+        window,
+        tmp_path / "base" / "statistics.json",
+        tmp_path / "base" / "constraints.json",
+        output_dir=tmp_path / "mon",
+        workers=2,
+    )
+    written = (tmp_path / "mon" / "statistics.json").read_text()
+    assert json.loads(json.dumps(result.statistics)) == json.loads(written) == result.statistics
+    assert jsonfmt.dumps(result.statistics) == written
+    assert result.drift and result.files == [
+        tmp_path / "mon" / name
+        for name in ("statistics.json", "constraints.json", "constraint_violations.json")
+    ]
 
 
 def test_chunks_in_flight_are_bounded(monkeypatch):

@@ -97,11 +97,11 @@ class _Group:
             self.failed = True
             raise
 
-    def features(self) -> list[dict] | None:
+    def features(self, sketch_arrays: bool) -> list[dict] | None:
         """The group's ``statistics.json`` features (None once a chunk failed: no result)."""
         if self.failed:
             return None
-        return self.profiler.result()["features"]
+        return self.profiler.result(sketch_arrays)["features"]
 
 
 class ColumnGroupProfiler:
@@ -237,8 +237,10 @@ class ColumnGroupProfiler:
         profiler, i = self._column(j)
         return profiler.value_counts(i)
 
-    def result(self) -> dict:
+    def result(self, sketch_arrays: bool = False) -> dict:
         """The ``statistics.json`` document, the groups' features in column order.
+
+        ``sketch_arrays``: see :meth:`~mmutils.analyzer.profile.Profiler.result`.
 
         Each group builds its features on its own thread, queued behind its last chunk: a
         group that is done starts while the others still profile. Errors come as before: the
@@ -246,11 +248,11 @@ class ColumnGroupProfiler:
         """
         if not self._groups:
             self._sync()
-            return Profiler(self.names).result()
+            return Profiler(self.names).result(sketch_arrays)
         if self._closed:  # no threads left: the groups' states as they are, on this thread
-            parts = [group.profiler.result()["features"] for group in self._groups]
+            parts = [group.profiler.result(sketch_arrays)["features"] for group in self._groups]
         else:
-            built = [group.executor.submit(group.features) for group in self._groups]
+            built = [group.executor.submit(group.features, sketch_arrays) for group in self._groups]
             self._sync()
             parts = [future.result() for future in built]
         features = [parts[g][i] for g, i in self._where]

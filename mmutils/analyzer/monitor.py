@@ -34,7 +34,7 @@ from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers,
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
-from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES, sketch_levels_as_lists
 from mmutils.formats import reports
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, VIOLATIONS
 
@@ -521,7 +521,9 @@ def run_monitoring(
                 )
         if profiler.item_count == 0:
             raise NoDataError()
-        statistics = profiler.result()
+        # sketch levels as arrays until the file is written: drift and jsonfmt read them as
+        # they are (lists of Python floats cost a conversion each way)
+        statistics = profiler.result(sketch_arrays=True)
         type_counts = [profiler.type_counts(j) for j in range(len(names))]
     counts = {}
     for name, tc in zip(names, type_counts, strict=True):
@@ -547,24 +549,26 @@ def run_monitoring(
             schedule_name=schedule_name,
             timestamp=metric_time or end_time,
         )
+    files: list[Path] = []
+    if output_dir is not None:
+        files = write_documents(
+            output_dir,
+            {
+                STATISTICS: statistics,
+                CONSTRAINTS: constraints,
+                VIOLATIONS: {"violations": report.violations},
+            },
+        )
     result = MonitoringResult(
-        statistics=statistics,
+        statistics=sketch_levels_as_lists(statistics),
         constraints=constraints,
         violations=report.violations,
         drift=report.drift,
         metric_records=records,
         exit_message=message,
+        output_dir=None if output_dir is None else Path(output_dir),
+        files=files,
     )
-    if output_dir is not None:
-        result.output_dir = Path(output_dir)
-        result.files = write_documents(
-            output_dir,
-            {
-                STATISTICS: statistics,
-                CONSTRAINTS: constraints,
-                VIOLATIONS: result.constraint_violations,
-            },
-        )
     if records and (metrics_dir is not None or output_dir is not None):
         target = Path(metrics_dir) if metrics_dir is not None else Path(output_dir) / "metrics"
         written = metrics.write_metrics(target, records)

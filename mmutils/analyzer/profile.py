@@ -45,6 +45,7 @@ __all__ = [
     "VALUE_COUNT_LIMIT",
     "as_string_array",
     "load_kernels",
+    "sketch_levels_as_lists",
     "text_bytes",
 ]
 
@@ -442,8 +443,15 @@ class Profiler:
         """Cells per deequ class seen so far in column ``j``."""
         return self._types[j]
 
-    def result(self) -> dict:
-        """The ``statistics.json`` document (plain dicts in the container's key order)."""
+    def result(self, sketch_arrays: bool = False) -> dict:
+        """The ``statistics.json`` document (plain dicts in the container's key order).
+
+        Args:
+            sketch_arrays: give each KLL sketch's levels (``sketch.data``) as float64 numpy
+                arrays rather than lists of floats: :mod:`~mmutils.analyzer.jsonfmt` writes
+                them the same and drift reads them without a conversion, but the ``json``
+                module cannot (:func:`sketch_levels_as_lists` turns them into lists).
+        """
         sketches: dict[int, KLLSketch] = {}
         for batch, cols in self._sketches.values():
             final = batch.finalized()
@@ -453,12 +461,16 @@ class Profiler:
         for j, name in enumerate(self.names):
             kind = self.inferred_type(j)
             if kind in (dtypes.INTEGRAL, dtypes.FRACTIONAL):
-                features.append(self._numeric_feature(j, name, kind, sketches.get(j)))
+                features.append(
+                    self._numeric_feature(j, name, kind, sketches.get(j), sketch_arrays)
+                )
             else:
                 features.append(self._string_feature(j, name, kind))
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
 
-    def _numeric_feature(self, j: int, name: str, kind: str, sketch: KLLSketch | None) -> dict:
+    def _numeric_feature(
+        self, j: int, name: str, kind: str, sketch: KLLSketch | None, arrays: bool = False
+    ) -> dict:
         n = int(self._n[j])
         total = float(self._sum[j])
         if n:
@@ -485,7 +497,7 @@ class Profiler:
                         "buckets": buckets,
                         "sketch": {
                             "parameters": {"c": float(sketch.c), "k": float(sketch.k)},
-                            "data": [level.tolist() for level in sketch.levels],
+                            "data": sketch.levels if arrays else _lists(sketch.levels),
                         },
                     }
                 },
@@ -507,6 +519,26 @@ class Profiler:
                 "distribution": {"categorical": {"buckets": buckets[:MAX_CATEGORICAL_BUCKETS]}},
             },
         }
+
+
+def _lists(levels: list[np.ndarray]) -> list[list[float]]:
+    return [level.tolist() for level in levels]
+
+
+def sketch_levels_as_lists(statistics: dict) -> dict:
+    """Turn the sketch levels of :meth:`Profiler.result`'s ``sketch_arrays`` form into lists.
+
+    In place: afterwards the document is the default :meth:`Profiler.result` document.
+
+    Returns:
+        ``statistics``.
+    """
+    for feature in statistics["features"]:
+        numeric = feature.get("numerical_statistics")
+        if numeric is not None:
+            sketch = numeric["distribution"]["kll"]["sketch"]
+            sketch["data"] = [np.asarray(level).tolist() for level in sketch["data"]]
+    return statistics
 
 
 def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
