@@ -15,6 +15,7 @@ from mmutils.analyzer.checks import (
     monitoring_config,
     run_checks,
 )
+from mmutils.analyzer.kll import SortedSketch
 
 # ratio first, then x100, then Java Double.toString (spec §D.2/§D.3: every value observed)
 OBSERVED = [
@@ -175,6 +176,33 @@ def test_prepared_baseline_sketches_give_the_same_report():
     assert baseline_sketches(None) == {} and baseline_sketches({"features": "x"}) == {}
     broken = {"features": [_num("a", [["x", "y"]]), "not a feature", {"no name": True}]}
     assert baseline_sketches(broken) == {}  # left to run_checks to report
+
+
+def _sorted_window(current):
+    return [
+        SortedSketch.from_levels(f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"])
+        if "numerical_statistics" in f
+        else None
+        for f in current["features"]
+    ]
+
+
+@pytest.mark.parametrize("repeat", [None, "string last", "numeric last"])
+def test_window_sketches_handed_over_sorted_give_the_same_report(repeat):
+    baseline_stats, constraints, current, counts = _setup()
+    columns = ["a", "b", "c"]
+    if repeat == "string last":  # a repeated name: the later feature wins in both paths
+        current["features"].append(_str("a", {"x": 400}))
+        columns.append("a")
+    elif repeat == "numeric last":
+        current["features"].insert(0, _str("a", {"x": 400}))
+        columns.insert(0, "a")
+    plain = run_checks(baseline_stats, constraints, current, counts, columns)
+    fast = run_checks(
+        baseline_stats, constraints, current, counts, columns, None, _sorted_window(current)
+    )
+    assert fast == plain
+    assert ("a" in fast.drift) == (repeat != "string last")
 
 
 def test_type_failure_suppresses_drift():

@@ -173,7 +173,7 @@ def test_prepared_sketches_give_the_same_distance(seed):
 def test_sorted_sketch_steps_are_the_distinct_items():
     prepared = distances.sorted_sketch([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0], [1.0]])
     assert prepared.items.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    assert prepared.cumulative.tolist() == [1.0, 3.0, 4.0, 5.0, 6.0, 8.0, 12.0]
+    assert prepared.ranks.tolist() == [0.0, 1.0, 3.0, 4.0, 5.0, 6.0, 8.0, 12.0]
     assert prepared.steps.tolist() == [0.0, 1.0] and prepared.total == 12.0
     assert distances.sorted_sketch(prepared) is prepared
     with pytest.raises(ValueError, match="empty"):

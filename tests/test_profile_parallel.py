@@ -21,6 +21,7 @@ from mmutils.analyzer import column_groups, jsonfmt, parallel, run_monitoring, s
 from mmutils.analyzer import profile as profile_mod
 from mmutils.analyzer.column_groups import ColumnGroupProfiler, make_profiler, split_columns
 from mmutils.analyzer.errors import AnalyzerError
+from mmutils.analyzer.kll import SortedSketch
 from mmutils.analyzer.profile import VALUE_COUNT_LIMIT, Profiler
 
 WORKERS = (1, 2, 3)
@@ -199,9 +200,9 @@ def test_groups_build_their_features_on_their_threads(monkeypatch, edge):
     built_on = []
     result = Profiler.result
 
-    def recording(self, sketch_arrays=False):
+    def recording(self, *args):
         built_on.append(threading.current_thread().name)
-        return result(self, sketch_arrays)
+        return result(self, *args)
 
     monkeypatch.setattr(Profiler, "result", recording)
     with make_profiler(edge.column_names, 2) as profiler:
@@ -340,8 +341,22 @@ def test_sketch_arrays_form_writes_the_same_document(edge, workers):
     with make_profiler(edge.column_names, workers, compiled_min_rows=0) as profiler:
         for start in range(0, edge.num_rows, 7_000):
             profiler.update(edge.slice(start, 7_000))
-        arrays = profiler.result(sketch_arrays=True)
+        views = []
+        arrays = profiler.result(sketch_arrays=True, sorted_sketches=views)
         lists = profiler.result()
+    # one sorted sketch per feature, the one its buckets came from (None: nothing sketched)
+    assert len(views) == len(arrays["features"])
+    for feature, view in zip(arrays["features"], views, strict=True):
+        numeric = feature.get("numerical_statistics")
+        if numeric is None or numeric["common"]["num_present"] == 0:
+            assert view is None
+            continue
+        kll = numeric["distribution"]["kll"]
+        expected = SortedSketch.from_levels(kll["sketch"]["data"])
+        for field in ("items", "ranks", "steps"):
+            assert np.array_equal(getattr(view, field), getattr(expected, field))
+        assert view.buckets(kll["buckets"][0]["lower_bound"], kll["buckets"][-1]["upper_bound"])
+    assert any(v is None for v in views) and any(v is not None for v in views)
     levels = [
         level
         for feature in arrays["features"]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from mmutils.analyzer import distances
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
+from mmutils.analyzer.kll import SortedSketch
 from mmutils.formats.reports import NUMERIC_TYPES, stats_block
 
 #: the container's DataQualityMonitoringConfig defaults (spec §E.1)
@@ -164,17 +165,17 @@ def sketch_levels(feature: Mapping | None) -> list | None:
     return data if any(len(level) for level in data) else None
 
 
-def baseline_sketches(baseline_statistics: Mapping | None) -> dict[str, distances.SortedSketch]:
+def baseline_sketches(baseline_statistics: Mapping | None) -> dict[str, SortedSketch]:
     """The baseline's numeric sketches prepared for drift (:func:`run_checks`' ``prepared``).
 
     They depend on the baseline alone, so a monitoring run prepares them before the window
     is read rather than after it.
 
     Returns:
-        Feature name -> its sketch as a :class:`~mmutils.analyzer.distances.SortedSketch`,
+        Feature name -> its sketch as a :class:`~mmutils.analyzer.kll.SortedSketch`,
         for the features with a non-empty sketch.
     """
-    prepared: dict[str, distances.SortedSketch] = {}
+    prepared: dict[str, SortedSketch] = {}
     features = (baseline_statistics or {}).get("features")
     for feature in features if isinstance(features, list) else []:
         if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
@@ -299,13 +300,14 @@ def _drift(
     cur_feat: Mapping | None,
     inferred: str,
     dist_cfg: Mapping,
-    base_sketch: distances.SortedSketch | None,
+    base_sketch: SortedSketch | None,
+    cur_sketch: SortedSketch | None,
 ) -> tuple[float | None, dict | None]:
     """Distance (for metrics) and the violation, if any, for one feature."""
     method = dist_cfg["comparison_method"]
     if inferred in NUMERIC_TYPES:
         base_levels = base_sketch if base_sketch is not None else sketch_levels(base_feat)
-        cur_levels = sketch_levels(cur_feat)
+        cur_levels = cur_sketch if cur_sketch is not None else sketch_levels(cur_feat)
         if base_levels is None or cur_levels is None:
             return None, None
         distance = distances.numerical_distance(base_levels, cur_levels, method)
@@ -344,7 +346,8 @@ def run_checks(
     statistics: Mapping,
     counts: Mapping[str, FeatureCounts],
     columns: Sequence[str],
-    prepared: Mapping[str, distances.SortedSketch] | None = None,
+    prepared: Mapping[str, SortedSketch] | None = None,
+    current: Sequence[SortedSketch | None] | None = None,
 ) -> CheckReport:
     """Evaluate a window against its baseline.
 
@@ -355,6 +358,9 @@ def run_checks(
         counts: per-column type counts and domain matches of the window.
         columns: the window's column names, by position (baseline names, then ``_c{i}``).
         prepared: :func:`baseline_sketches` of ``baseline_statistics``, if made already.
+        current: the window's sketches, sorted, one per feature of ``statistics`` (None for
+            a feature without), as the profiler hands them out; read from ``statistics``
+            when not given.
 
     Returns:
         The violations in feature order and the drift distance of every compared feature.
@@ -363,7 +369,13 @@ def run_checks(
     if prepared is None:
         prepared = {}
     base_feats = {f["name"]: f for f in (baseline_statistics or {}).get("features", [])}
-    cur_feats = {f["name"]: f for f in statistics.get("features", [])}
+    cur_list = statistics.get("features", [])
+    cur_feats = {f["name"]: f for f in cur_list}
+    # a sketch goes with its feature (the last of a name, as in cur_feats)
+    cur_sorted: dict[str, SortedSketch | None] = {}
+    if current is not None:
+        for feature, view in zip(cur_list, current, strict=True):
+            cur_sorted[feature["name"]] = view
     constraint_feats = list(baseline_constraints.get("features", []))
     baseline_names = [f["name"] for f in constraint_feats]
     present_cols = set(columns)
@@ -424,6 +436,7 @@ def run_checks(
                 inferred,
                 dist_cfg,
                 prepared.get(name),
+                cur_sorted.get(name),
             )
             if distance is not None:
                 distances[name] = distance

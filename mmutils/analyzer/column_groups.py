@@ -97,11 +97,12 @@ class _Group:
             self.failed = True
             raise
 
-    def features(self, sketch_arrays: bool) -> list[dict] | None:
-        """The group's ``statistics.json`` features (None once a chunk failed: no result)."""
+    def features(self, sketch_arrays: bool) -> tuple[list[dict], list] | None:
+        """The group's features and their sorted sketches (None once a chunk failed)."""
         if self.failed:
             return None
-        return self.profiler.result(sketch_arrays)["features"]
+        views: list = []
+        return self.profiler.result(sketch_arrays, views)["features"], views
 
 
 class ColumnGroupProfiler:
@@ -237,23 +238,27 @@ class ColumnGroupProfiler:
         profiler, i = self._column(j)
         return profiler.value_counts(i)
 
-    def result(self, sketch_arrays: bool = False) -> dict:
+    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
         """The ``statistics.json`` document, the groups' features in column order.
-
-        ``sketch_arrays``: see :meth:`~mmutils.analyzer.profile.Profiler.result`.
 
         Each group builds its features on its own thread, queued behind its last chunk: a
         group that is done starts while the others still profile. Errors come as before: the
-        earliest chunk's first, then the first group's.
+        earliest chunk's first, then the first group's. The arguments are those of
+        :meth:`~mmutils.analyzer.profile.Profiler.result`.
         """
         if not self._groups:
             self._sync()
-            return Profiler(self.names).result(sketch_arrays)
+            return Profiler(self.names).result(sketch_arrays, sorted_sketches)
         if self._closed:  # no threads left: the groups' states as they are, on this thread
-            parts = [group.profiler.result(sketch_arrays)["features"] for group in self._groups]
+            parts = []
+            for group in self._groups:
+                views: list = []
+                parts.append((group.profiler.result(sketch_arrays, views)["features"], views))
         else:
             built = [group.executor.submit(group.features, sketch_arrays) for group in self._groups]
             self._sync()
             parts = [future.result() for future in built]
-        features = [parts[g][i] for g, i in self._where]
+        features = [parts[g][0][i] for g, i in self._where]
+        if sorted_sketches is not None:
+            sorted_sketches.extend(parts[g][1][i] for g, i in self._where)
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
+
+from mmutils.analyzer.kll import SortedSketch
 
 #: deequ's default c(alpha) for the robust correction (alpha = 0.003)
 C_ALPHA = 1.8
@@ -46,51 +47,20 @@ def sketch_arrays(levels: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.nda
     return values[order], w[order]
 
 
-def _inclusive_ranks(items: np.ndarray, cumw: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(items, keys, side="right")
-    ranks = np.zeros(len(keys))
-    nz = idx > 0
-    ranks[nz] = cumw[idx[nz] - 1]
-    return ranks
-
-
 def robust(linf: float, n: float, m: float, c_alpha: float = C_ALPHA) -> float:
     """deequ's small-sample correction: ``max(0, linf - c_alpha * sqrt((n + m) / (n * m)))``."""
     return max(0.0, linf - c_alpha * math.sqrt((n + m) / (n * m)))
-
-
-@dataclass(frozen=True)
-class SortedSketch:
-    """A KLL sketch ready for CDF comparisons: its items sorted and their running weights.
-
-    Attributes:
-        items: every item of every level, sorted ascending.
-        cumulative: ``cumulative[i]`` is the summed weight of ``items[: i + 1]`` (float64).
-        steps: the items without repeats (where the sketch's CDF steps), ascending.
-    """
-
-    items: np.ndarray
-    cumulative: np.ndarray
-    steps: np.ndarray
-
-    @property
-    def total(self) -> float:
-        """The sketch's total weight (values sketched)."""
-        return float(self.cumulative[-1]) if len(self.cumulative) else 0.0
 
 
 def sorted_sketch(levels: Sequence[Sequence[float]] | SortedSketch) -> SortedSketch:
     """``levels`` (the ``sketch.data`` arrays, level 0 first) as a :class:`SortedSketch`.
 
     A baseline's sketches can be prepared once, before the window is read, and handed to
-    :func:`numerical_linf` in place of their levels.
+    :func:`numerical_linf` in place of their levels (the profiler hands out the window's).
     """
     if isinstance(levels, SortedSketch):
         return levels
-    items, weights = sketch_arrays(levels)
-    new = np.ones(len(items), dtype=bool)
-    np.not_equal(items[1:], items[:-1], out=new[1:])  # a NaN stays (harmless: same ranks)
-    return SortedSketch(items, np.cumsum(weights), items[new])
+    return SortedSketch.from_levels(levels)
 
 
 def numerical_linf(
@@ -118,8 +88,8 @@ def numerical_linf(
     # distinct items in turn (a sketch of a 0/1 column has thousands of items, two distinct)
     linf = 0.0
     for keys in (first.steps, second.steps):
-        cdf1 = _inclusive_ranks(first.items, first.cumulative, keys) / n
-        cdf2 = _inclusive_ranks(second.items, second.cumulative, keys) / m
+        cdf1 = first.rank(keys, inclusive=True) / n
+        cdf2 = second.rank(keys, inclusive=True) / m
         linf = max(linf, float(np.max(np.abs(cdf1 - cdf2))))
     return linf, n, m
 

@@ -523,7 +523,8 @@ def run_monitoring(
             raise NoDataError()
         # sketch levels as arrays until the file is written: drift and jsonfmt read them as
         # they are (lists of Python floats cost a conversion each way)
-        statistics = profiler.result(sketch_arrays=True)
+        window_sketches: list = []  # sorted once, for the buckets and for drift
+        statistics = profiler.result(sketch_arrays=True, sorted_sketches=window_sketches)
         type_counts = [profiler.type_counts(j) for j in range(len(names))]
     counts = {}
     for name, tc in zip(names, type_counts, strict=True):
@@ -537,7 +538,9 @@ def run_monitoring(
             },
             in_domain=in_domain.get(name),
         )
-    report = checks.run_checks(base_stats, constraints, statistics, counts, names, prepared)
+    report = checks.run_checks(
+        base_stats, constraints, statistics, counts, names, prepared, window_sketches
+    )
     message = exit_message(report.violations)
     records: list[dict] = []
     if publish:

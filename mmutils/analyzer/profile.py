@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from mmutils.analyzer import dtypes
 from mmutils.analyzer.errors import AnalyzerError
-from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch
+from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
 
 __all__ = [
     "COMPILED_INPUT_BYTES",
@@ -443,7 +443,7 @@ class Profiler:
         """Cells per deequ class seen so far in column ``j``."""
         return self._types[j]
 
-    def result(self, sketch_arrays: bool = False) -> dict:
+    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
         """The ``statistics.json`` document (plain dicts in the container's key order).
 
         Args:
@@ -451,6 +451,10 @@ class Profiler:
                 arrays rather than lists of floats: :mod:`~mmutils.analyzer.jsonfmt` writes
                 them the same and drift reads them without a conversion, but the ``json``
                 module cannot (:func:`sketch_levels_as_lists` turns them into lists).
+            sorted_sketches: if given, a list to which each feature's sketch is appended,
+                sorted (the :class:`~mmutils.analyzer.kll.SortedSketch` its buckets were
+                counted from; drift compares it as it is), or None when the feature has no
+                values sketched; in feature order.
         """
         sketches: dict[int, KLLSketch] = {}
         for batch, cols in self._sketches.values():
@@ -460,17 +464,19 @@ class Profiler:
         features = []
         for j, name in enumerate(self.names):
             kind = self.inferred_type(j)
+            view = None
             if kind in (dtypes.INTEGRAL, dtypes.FRACTIONAL):
-                features.append(
-                    self._numeric_feature(j, name, kind, sketches.get(j), sketch_arrays)
-                )
+                feature, view = self._numeric_feature(j, name, kind, sketches.get(j), sketch_arrays)
             else:
-                features.append(self._string_feature(j, name, kind))
+                feature = self._string_feature(j, name, kind)
+            features.append(feature)
+            if sorted_sketches is not None:
+                sorted_sketches.append(view)
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
 
     def _numeric_feature(
-        self, j: int, name: str, kind: str, sketch: KLLSketch | None, arrays: bool = False
-    ) -> dict:
+        self, j: int, name: str, kind: str, sketch: KLLSketch | None, arrays: bool
+    ) -> tuple[dict, SortedSketch | None]:
         n = int(self._n[j])
         total = float(self._sum[j])
         if n:
@@ -481,8 +487,9 @@ class Profiler:
             mean = std = lo = hi = math.nan
         if sketch is None:
             sketch = KLLSketch(DEFAULT_K, DEFAULT_C)
-        buckets = sketch.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
-        return {
+        view = sketch.sorted() if n else None
+        buckets = view.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
+        feature = {
             "name": name,
             "inferred_type": kind,
             "numerical_statistics": {
@@ -503,6 +510,7 @@ class Profiler:
                 },
             },
         }
+        return feature, view
 
     def _string_feature(self, j: int, name: str, kind: str) -> dict:
         types = self._types[j]
