@@ -8,7 +8,9 @@ returns, bit for bit, or decline.
 
 from __future__ import annotations
 
+import copy
 import json
+import pickle
 import threading
 
 import numpy as np
@@ -383,7 +385,12 @@ def test_monitoring_result_statistics_are_the_written_document(test_data_dir, tm
         workers=2,
     )
     written = (tmp_path / "mon" / "statistics.json").read_text()
+    # the lists are made when the statistics are first read, not by the run itself
+    assert result.item_count == 300 and "300 records, 70 features" in str(result)
+    assert "statistics" not in vars(result)
+    copied = pickle.loads(pickle.dumps(result))
     assert json.loads(json.dumps(result.statistics)) == json.loads(written) == result.statistics
+    assert "statistics" in vars(result) and copied == result and copy.copy(copied) == result
     assert jsonfmt.dumps(result.statistics) == written
     assert result.drift and result.files == [
         tmp_path / "mon" / name

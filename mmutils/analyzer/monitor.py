@@ -329,7 +329,10 @@ class MonitoringResult:
     """What one monitoring execution produced.
 
     Attributes:
-        statistics: the window's statistics.json document.
+        statistics: the window's statistics.json document. A run hands it over with its
+            sketch levels as the numpy arrays the file was written from; they become lists
+            of floats when ``statistics`` is first read (a job that only needs the files
+            never pays for the few hundred thousand Python floats).
         constraints: the constraints the window was checked against (written as constraints.json).
         violations: the ``violations`` list of constraint_violations.json.
         drift: drift distance per compared feature.
@@ -353,10 +356,28 @@ class MonitoringResult:
         """``Completed`` or ``CompletedWithViolations``."""
         return "CompletedWithViolations" if self.violations else "Completed"
 
+    def _defer_sketch_lists(self) -> None:
+        """Keep ``statistics`` (with sketch arrays) aside until it is first read."""
+        self.__dict__["_pending_statistics"] = self.__dict__.pop("statistics")
+
+    def __getattr__(self, name: str):
+        # only called when ``name`` is not set: ``statistics`` set aside by the run
+        pending = self.__dict__.get("_pending_statistics")
+        if name != "statistics" or pending is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.statistics = sketch_levels_as_lists(pending)
+        del self.__dict__["_pending_statistics"]
+        return self.statistics
+
+    def _document(self) -> dict:
+        """``statistics`` as it is (its sketch levels not turned into lists)."""
+        found = self.__dict__
+        return found["statistics"] if "statistics" in found else found["_pending_statistics"]
+
     @property
     def item_count(self) -> int:
         """Records analysed."""
-        return int(self.statistics.get("dataset", {}).get("item_count", 0))
+        return int(self._document().get("dataset", {}).get("item_count", 0))
 
     @property
     def constraint_violations(self) -> dict:
@@ -376,7 +397,7 @@ class MonitoringResult:
 
     def __str__(self) -> str:
         lines = [
-            f"{self.status}: {self.item_count} records, {len(self.statistics.get('features', []))}"
+            f"{self.status}: {self.item_count} records, {len(self._document().get('features', []))}"
             f" features, {len(self.violations)} violations",
         ]
         for check, count in self.counts_by_check().items():
@@ -563,7 +584,7 @@ def run_monitoring(
             },
         )
     result = MonitoringResult(
-        statistics=sketch_levels_as_lists(statistics),
+        statistics=statistics,
         constraints=constraints,
         violations=report.violations,
         drift=report.drift,
@@ -572,6 +593,7 @@ def run_monitoring(
         output_dir=None if output_dir is None else Path(output_dir),
         files=files,
     )
+    result._defer_sketch_lists()
     if records and (metrics_dir is not None or output_dir is not None):
         target = Path(metrics_dir) if metrics_dir is not None else Path(output_dir) / "metrics"
         written = metrics.write_metrics(target, records)
