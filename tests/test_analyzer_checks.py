@@ -10,10 +10,12 @@ import pytest
 from mmutils.analyzer import distances
 from mmutils.analyzer.checks import (
     FeatureCounts,
+    baseline_sketches,
     data_type_description,
     monitoring_config,
     run_checks,
 )
+from mmutils.analyzer.kll import SortedSketch
 
 # ratio first, then x100, then Java Double.toString (spec §D.2/§D.3: every value observed)
 OBSERVED = [
@@ -159,6 +161,48 @@ def test_drift_completeness_and_domain_checks_in_feature_order():
         report.violations[3]["description"],
     )
     assert float(value.group(1)) == 0.2
+
+
+def test_prepared_baseline_sketches_give_the_same_report():
+    baseline_stats, constraints, current, counts = _setup()
+    # a repeated name: the later feature wins in both paths (here: an empty sketch, no drift)
+    baseline_stats["features"].append(_num("b", [[]]))
+    prepared = baseline_sketches(baseline_stats)
+    assert sorted(prepared) == ["a"]
+    columns = ["a", "b", "c"]
+    plain = run_checks(baseline_stats, constraints, current, counts, columns)
+    fast = run_checks(baseline_stats, constraints, current, counts, columns, prepared)
+    assert fast == plain and "a" in fast.drift and "b" not in fast.drift
+    assert baseline_sketches(None) == {} and baseline_sketches({"features": "x"}) == {}
+    broken = {"features": [_num("a", [["x", "y"]]), "not a feature", {"no name": True}]}
+    assert baseline_sketches(broken) == {}  # left to run_checks to report
+
+
+def _sorted_window(current):
+    return [
+        SortedSketch.from_levels(f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"])
+        if "numerical_statistics" in f
+        else None
+        for f in current["features"]
+    ]
+
+
+@pytest.mark.parametrize("repeat", [None, "string last", "numeric last"])
+def test_window_sketches_handed_over_sorted_give_the_same_report(repeat):
+    baseline_stats, constraints, current, counts = _setup()
+    columns = ["a", "b", "c"]
+    if repeat == "string last":  # a repeated name: the later feature wins in both paths
+        current["features"].append(_str("a", {"x": 400}))
+        columns.append("a")
+    elif repeat == "numeric last":
+        current["features"].insert(0, _str("a", {"x": 400}))
+        columns.insert(0, "a")
+    plain = run_checks(baseline_stats, constraints, current, counts, columns)
+    fast = run_checks(
+        baseline_stats, constraints, current, counts, columns, None, _sorted_window(current)
+    )
+    assert fast == plain
+    assert ("a" in fast.drift) == (repeat != "string last")
 
 
 def test_type_failure_suppresses_drift():

@@ -139,3 +139,42 @@ def test_chi_square_regroups_small_categories():
     # two categories use Cochran's rule (every expected count >= 10)
     statistic, p, dof = distances.chi_square_test({"a": 95, "b": 5}, {"a": 950, "b": 50})
     assert math.isnan(p) and dof == 0  # 5 < 10 -> merged into one category -> no test
+
+
+def _flag_and_value_levels(rng, flags: bool) -> list[list[float]]:
+    """Levels as a sketch holds them: level 0 unsorted, higher levels sorted; many repeats."""
+    draw = (lambda n: rng.integers(0, 2, n)) if flags else (lambda n: rng.integers(0, 30, n))
+    sizes = [int(rng.integers(1, 300)), int(rng.integers(0, 80)), int(rng.integers(0, 20))]
+    levels = [draw(sizes[0]).astype(float).tolist()]
+    levels += [sorted(draw(size).astype(float).tolist()) for size in sizes[1:]]
+    return levels
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_prepared_sketches_give_the_same_distance(seed):
+    """Sorted once (the baseline, before the window is read) or from the levels: same bits."""
+    rng = np.random.default_rng(seed)
+    base = _flag_and_value_levels(rng, flags=seed % 2 == 0)
+    window = _flag_and_value_levels(rng, flags=seed % 3 == 0)
+    if seed == 5:  # infinities and signed zeros among the items
+        base[0] += [math.inf, -0.0, 0.0]
+        window[0] += [-math.inf, 0.0]
+    want = _brute_linf(base, window)
+    got = distances.numerical_linf(base, window)
+    assert got == distances.numerical_linf(distances.sorted_sketch(base), window)
+    assert got == distances.numerical_linf(base, distances.sorted_sketch(window))
+    assert got[1:] == want[1:] and got[0] == pytest.approx(want[0], abs=1e-15)
+    for method in ("Robust", "Simple"):
+        assert distances.numerical_distance(
+            distances.sorted_sketch(base), window, method
+        ) == distances.numerical_distance(base, window, method)
+
+
+def test_sorted_sketch_steps_are_the_distinct_items():
+    prepared = distances.sorted_sketch([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0], [1.0]])
+    assert prepared.items.tolist() == [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert prepared.ranks.tolist() == [0.0, 1.0, 3.0, 4.0, 5.0, 6.0, 8.0, 12.0]
+    assert prepared.steps.tolist() == [0.0, 1.0] and prepared.total == 12.0
+    assert distances.sorted_sketch(prepared) is prepared
+    with pytest.raises(ValueError, match="empty"):
+        distances.numerical_linf(distances.sorted_sketch([[]]), [[1.0]])

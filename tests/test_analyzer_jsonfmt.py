@@ -174,3 +174,95 @@ def test_float_lists_print_like_their_scalars():
 def _scalar_json(v: float) -> str:
     text = _reference_java_double(v)
     return text if math.isfinite(v) else f'"{text}"'
+
+
+# -- float arrays: every distinct value formatted once per document ---------------------------
+
+
+def _reference_dumps(value, depth: int = 0) -> str:
+    """Jackson's layout written out plainly, each float by the Decimal reference (tests only)."""
+    if value is None or isinstance(value, bool | np.bool_):
+        return {None: "null", True: "true", False: "false"}[None if value is None else bool(value)]
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        return _scalar_json(float(value))
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, dict):
+        if not value:
+            return "{ }"
+        pad = "  " * (depth + 1)
+        body = ",\n".join(
+            f"{pad}{json.dumps(k)} : {_reference_dumps(v, depth + 1)}" for k, v in value.items()
+        )
+        return "{\n" + body + "\n" + "  " * depth + "}"
+    items = list(value)
+    if not items:
+        return "[ ]"
+    return "[ " + ", ".join(_reference_dumps(v, depth) for v in items) + " ]"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ([1.0, 2, 3.5], "[ 1.0, 2, 3.5 ]"),  # an int among floats prints plainly
+        ([2, 1.0], "[ 2, 1.0 ]"),
+        ([1.0, True, False], "[ 1.0, true, false ]"),  # a bool is not a number
+        ([True, 1.0], "[ true, 1.0 ]"),
+        ([1.0, None], "[ 1.0, null ]"),
+        ([1.0, "1.0"], '[ 1.0, "1.0" ]'),  # a string stays a string (no numeric cast)
+        ([np.float64(1.5), 2.0], "[ 1.5, 2.0 ]"),
+        ([0.0, -0.0, 0.0, -0.0], "[ 0.0, -0.0, 0.0, -0.0 ]"),  # equal values, not the same bits
+        (np.array([-0.0, 0.0]), "[ -0.0, 0.0 ]"),
+        (
+            [math.nan, -math.nan, math.inf, -math.inf, 1.0],
+            '[ "NaN", "NaN", "Infinity", "-Infinity", 1.0 ]',
+        ),
+        (
+            [1e300, -1e-300, 2.5e-308, 1e-4, 1e7, 9999999.0],
+            "[ 1.0E300, -1.0E-300, 2.5E-308, 1.0E-4, 1.0E7, 9999999.0 ]",
+        ),
+        (
+            np.array([0.5, 1e-5], dtype=np.float32),
+            f"[ 0.5, {java_double(float(np.float32(1e-5)))} ]",
+        ),
+        ([[], [1.0], np.array([], dtype=float), [1.0, 1.0]], "[ [ ], [ 1.0 ], [ ], [ 1.0, 1.0 ] ]"),
+    ],
+)
+def test_float_array_edge_cases(value, text):
+    assert dumps(value) == text + "\n"
+    assert dumps(value) == _reference_dumps(value) + "\n"
+
+
+def test_nan_payloads_and_signs_all_print_nan():
+    bits = np.array([0x7FF8000000000000, 0xFFF8000000000000, 0x7FF0000000000001], dtype=np.uint64)
+    values = bits.view(np.float64)
+    assert np.isnan(values).all()
+    assert dumps(values) == '[ "NaN", "NaN", "NaN" ]\n'
+    assert dumps([0.25, *values.tolist()]) == '[ 0.25, "NaN", "NaN", "NaN" ]\n'
+
+
+def test_a_document_of_many_float_arrays_prints_each_value_as_its_scalar():
+    """Repeated values across arrays (a 0/1 flag's sketch), arrays of every kind, in a layout."""
+    rng = np.random.default_rng(7)
+    many = _many_doubles()
+    doc = {"version": 0.0, "features": []}
+    for i in range(40):
+        flags = rng.integers(0, 2, rng.integers(1, 300)).astype(np.float64)
+        mixed = rng.choice(many, rng.integers(1, 200))
+        doc["features"].append(
+            {
+                "name": f"f{i}",
+                "count": int(i),
+                "sketch": {
+                    "data": [flags.tolist(), mixed.tolist(), [], mixed[:3]],
+                    "flags": flags if i % 2 else flags.tolist(),
+                },
+                "buckets": [{"lower_bound": float(v), "count": 3.0} for v in mixed[:2]],
+                "mixed": [1.0, i, -0.0, None],
+            }
+        )
+    expected = _reference_dumps(doc) + "\n"
+    assert dumps(doc) == expected
+    assert dumps(doc) == expected  # the same text again: no state kept between documents

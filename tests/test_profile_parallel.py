@@ -8,6 +8,9 @@ returns, bit for bit, or decline.
 
 from __future__ import annotations
 
+import copy
+import json
+import pickle
 import threading
 
 import numpy as np
@@ -20,6 +23,7 @@ from mmutils.analyzer import column_groups, jsonfmt, parallel, run_monitoring, s
 from mmutils.analyzer import profile as profile_mod
 from mmutils.analyzer.column_groups import ColumnGroupProfiler, make_profiler, split_columns
 from mmutils.analyzer.errors import AnalyzerError
+from mmutils.analyzer.kll import SortedSketch
 from mmutils.analyzer.profile import VALUE_COUNT_LIMIT, Profiler
 
 WORKERS = (1, 2, 3)
@@ -192,6 +196,32 @@ def test_a_failing_group_stops_and_reports(monkeypatch):
         for _ in range(10):
             profiler.update(chunk)
         profiler.result()
+
+
+def test_groups_build_their_features_on_their_threads(monkeypatch, edge):
+    built_on = []
+    result = Profiler.result
+
+    def recording(self, *args):
+        built_on.append(threading.current_thread().name)
+        return result(self, *args)
+
+    monkeypatch.setattr(Profiler, "result", recording)
+    with make_profiler(edge.column_names, 2) as profiler:
+        profiler.update(edge)
+        doc = profiler.result()
+    assert sorted(built_on) == ["mmlab-profile-0_0", "mmlab-profile-1_0"]
+    profiler = make_profiler(edge.column_names, 2)
+    profiler.update(edge)
+    assert jsonfmt.dumps(doc) == jsonfmt.dumps(profiler.result())
+    profiler.close()
+    # after close the groups' states are still readable, built on the caller's thread
+    built_on.clear()
+    assert jsonfmt.dumps(profiler.result()) == jsonfmt.dumps(doc)
+    assert built_on == [threading.current_thread().name] * 2
+    one_thread = Profiler(edge.column_names)
+    one_thread.update(edge)
+    assert jsonfmt.dumps(one_thread.result()) == jsonfmt.dumps(doc)
 
 
 def test_empty_profiler_result():
@@ -377,6 +407,67 @@ def test_compiled_groups_identical_for_any_worker_count_on_the_lab_data(
     assert set(first[1]) == {"statistics.json", "constraints.json", "constraint_violations.json"}
     for key, files in runs.items():
         assert files == first, f"files differ for (threshold, workers) = {key}"
+
+
+@pytest.mark.parametrize("workers", WORKERS)
+def test_sketch_arrays_form_writes_the_same_document(edge, workers):
+    """Levels as numpy arrays (what monitoring writes and checks) or as lists: same bytes."""
+    with make_profiler(edge.column_names, workers, compiled_min_rows=0) as profiler:
+        for start in range(0, edge.num_rows, 7_000):
+            profiler.update(edge.slice(start, 7_000))
+        views = []
+        arrays = profiler.result(sketch_arrays=True, sorted_sketches=views)
+        lists = profiler.result()
+    # one sorted sketch per feature, the one its buckets came from (None: nothing sketched)
+    assert len(views) == len(arrays["features"])
+    for feature, view in zip(arrays["features"], views, strict=True):
+        numeric = feature.get("numerical_statistics")
+        if numeric is None or numeric["common"]["num_present"] == 0:
+            assert view is None
+            continue
+        kll = numeric["distribution"]["kll"]
+        expected = SortedSketch.from_levels(kll["sketch"]["data"])
+        for field in ("items", "ranks", "steps"):
+            assert np.array_equal(getattr(view, field), getattr(expected, field))
+        assert view.buckets(kll["buckets"][0]["lower_bound"], kll["buckets"][-1]["upper_bound"])
+    assert any(v is None for v in views) and any(v is not None for v in views)
+    levels = [
+        level
+        for feature in arrays["features"]
+        if "numerical_statistics" in feature
+        for level in feature["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
+    ]
+    assert levels and all(isinstance(v, np.ndarray) and v.dtype == np.float64 for v in levels)
+    assert jsonfmt.dumps(arrays) == jsonfmt.dumps(lists)
+    assert profile_mod.sketch_levels_as_lists(arrays) is arrays
+    assert json.dumps(arrays) == json.dumps(lists)  # plain lists again (NaN != NaN for ==)
+
+
+def test_monitoring_result_statistics_are_the_written_document(test_data_dir, tmp_path):
+    """The result's statistics hold lists (json-serialisable), equal to statistics.json."""
+    train = test_data_dir / "training-dataset-with-header.csv"
+    rows = (test_data_dir / "validation.csv").read_text().splitlines()
+    window = _lab_capture(tmp_path / "capture", rows, files=2, per_file=150)
+    suggest_baseline(train, output_dir=tmp_path / "base")
+    result = run_monitoring(
+        window,
+        tmp_path / "base" / "statistics.json",
+        tmp_path / "base" / "constraints.json",
+        output_dir=tmp_path / "mon",
+        workers=2,
+    )
+    written = (tmp_path / "mon" / "statistics.json").read_text()
+    # the lists are made when the statistics are first read, not by the run itself
+    assert result.item_count == 300 and "300 records, 70 features" in str(result)
+    assert "statistics" not in vars(result)
+    copied = pickle.loads(pickle.dumps(result))
+    assert json.loads(json.dumps(result.statistics)) == json.loads(written) == result.statistics
+    assert "statistics" in vars(result) and copied == result and copy.copy(copied) == result
+    assert jsonfmt.dumps(result.statistics) == written
+    assert result.drift and result.files == [
+        tmp_path / "mon" / name
+        for name in ("statistics.json", "constraints.json", "constraint_violations.json")
+    ]
 
 
 def test_chunks_in_flight_are_bounded(monkeypatch):

@@ -23,7 +23,7 @@ from mmutils.analyzer import jsonfmt, parallel, readers
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.constraints import suggest_constraints
 from mmutils.analyzer.errors import NoDataError
-from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES, sketch_levels_as_lists
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, stats_block
 
 if TYPE_CHECKING:
@@ -230,7 +230,8 @@ def suggest_baseline(
             profiler.update(chunk)
         if profiler.item_count == 0:
             raise NoDataError()
-        statistics = profiler.result()
+        # sketch levels as arrays until the file is written (see Profiler.result)
+        statistics = profiler.result(sketch_arrays=True)
     constraints = suggest_constraints(
         statistics,
         categorical_drift_method=categorical_drift_method,
@@ -239,6 +240,7 @@ def suggest_baseline(
     result = BaselineResult(statistics, constraints)
     if output_dir is not None:
         _write(output_dir, result)
+    sketch_levels_as_lists(statistics)
     return result
 
 

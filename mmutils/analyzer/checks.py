@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from mmutils.analyzer import distances
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
+from mmutils.analyzer.kll import SortedSketch
 from mmutils.formats.reports import NUMERIC_TYPES, stats_block
 
 #: the container's DataQualityMonitoringConfig defaults (spec §E.1)
@@ -164,6 +165,33 @@ def sketch_levels(feature: Mapping | None) -> list | None:
     return data if any(len(level) for level in data) else None
 
 
+def baseline_sketches(baseline_statistics: Mapping | None) -> dict[str, SortedSketch]:
+    """The baseline's numeric sketches prepared for drift (:func:`run_checks`' ``prepared``).
+
+    They depend on the baseline alone, so a monitoring run prepares them before the window
+    is read rather than after it.
+
+    Returns:
+        Feature name -> its sketch as a :class:`~mmutils.analyzer.kll.SortedSketch`,
+        for the features with a non-empty sketch.
+    """
+    prepared: dict[str, SortedSketch] = {}
+    features = (baseline_statistics or {}).get("features")
+    for feature in features if isinstance(features, list) else []:
+        if not isinstance(feature, Mapping) or not isinstance(feature.get("name"), str):
+            continue  # run_checks reports a malformed document, at its usual point
+        try:
+            levels = sketch_levels(feature)
+            sketch = distances.sorted_sketch(levels) if levels is not None else None
+        except (TypeError, ValueError):  # not lists of numbers: left to run_checks as well
+            sketch = None
+        if sketch is not None:
+            prepared[feature["name"]] = sketch
+        else:  # a later feature of the same name wins, as in run_checks
+            prepared.pop(feature["name"], None)
+    return prepared
+
+
 def category_counts(feature: Mapping | None) -> dict[str, float] | None:
     """``{value: count}`` from a String feature's categorical buckets, or None."""
     try:
@@ -272,11 +300,14 @@ def _drift(
     cur_feat: Mapping | None,
     inferred: str,
     dist_cfg: Mapping,
+    base_sketch: SortedSketch | None,
+    cur_sketch: SortedSketch | None,
 ) -> tuple[float | None, dict | None]:
     """Distance (for metrics) and the violation, if any, for one feature."""
     method = dist_cfg["comparison_method"]
     if inferred in NUMERIC_TYPES:
-        base_levels, cur_levels = sketch_levels(base_feat), sketch_levels(cur_feat)
+        base_levels = base_sketch if base_sketch is not None else sketch_levels(base_feat)
+        cur_levels = cur_sketch if cur_sketch is not None else sketch_levels(cur_feat)
         if base_levels is None or cur_levels is None:
             return None, None
         distance = distances.numerical_distance(base_levels, cur_levels, method)
@@ -315,6 +346,8 @@ def run_checks(
     statistics: Mapping,
     counts: Mapping[str, FeatureCounts],
     columns: Sequence[str],
+    prepared: Mapping[str, SortedSketch] | None = None,
+    current: Sequence[SortedSketch | None] | None = None,
 ) -> CheckReport:
     """Evaluate a window against its baseline.
 
@@ -324,13 +357,25 @@ def run_checks(
         statistics: the window's statistics.json document.
         counts: per-column type counts and domain matches of the window.
         columns: the window's column names, by position (baseline names, then ``_c{i}``).
+        prepared: :func:`baseline_sketches` of ``baseline_statistics``, if made already.
+        current: the window's sketches, sorted, one per feature of ``statistics`` (None for
+            a feature without), as the profiler hands them out; read from ``statistics``
+            when not given.
 
     Returns:
         The violations in feature order and the drift distance of every compared feature.
     """
     cfg = monitoring_config(baseline_constraints)
+    if prepared is None:
+        prepared = {}
     base_feats = {f["name"]: f for f in (baseline_statistics or {}).get("features", [])}
-    cur_feats = {f["name"]: f for f in statistics.get("features", [])}
+    cur_list = statistics.get("features", [])
+    cur_feats = {f["name"]: f for f in cur_list}
+    # a sketch goes with its feature (the last of a name, as in cur_feats)
+    cur_sorted: dict[str, SortedSketch | None] = {}
+    if current is not None:
+        for feature, view in zip(cur_list, current, strict=True):
+            cur_sorted[feature["name"]] = view
     constraint_feats = list(baseline_constraints.get("features", []))
     baseline_names = [f["name"] for f in constraint_feats]
     present_cols = set(columns)
@@ -385,7 +430,13 @@ def run_checks(
         dist_cfg = fcfg["distribution_constraints"]
         if type_ok and _enabled(dist_cfg["perform_comparison"]):
             distance, violation = _drift(
-                name, base_feats.get(name), cur_feats.get(name), inferred, dist_cfg
+                name,
+                base_feats.get(name),
+                cur_feats.get(name),
+                inferred,
+                dist_cfg,
+                prepared.get(name),
+                cur_sorted.get(name),
             )
             if distance is not None:
                 distances[name] = distance

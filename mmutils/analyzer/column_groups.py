@@ -91,6 +91,13 @@ class _Group:
             self.failed = True
             raise
 
+    def features(self, sketch_arrays: bool) -> tuple[list[dict], list] | None:
+        """The group's features and their sorted sketches (None once a chunk failed)."""
+        if self.failed:
+            return None
+        views: list = []
+        return self.profiler.result(sketch_arrays, views)["features"], views
+
 
 class ColumnGroupProfiler:
     """:class:`~mmutils.analyzer.profile.Profiler` with its columns profiled on ``groups`` threads.
@@ -115,6 +122,7 @@ class ColumnGroupProfiler:
         self._groups: list[_Group] = []
         self._where: list[tuple[int, int]] = []  # column -> (group, index in group)
         self._pending: deque[list[Future]] = deque()
+        self._closed = False
 
     # -- update ----------------------------------------------------------------------------
 
@@ -178,6 +186,7 @@ class ColumnGroupProfiler:
             for future in futures:
                 future.cancel()
         self._pending.clear()
+        self._closed = True
         for group in self._groups:
             group.failed = True  # a task already running finishes, later ones do nothing
             group.executor.shutdown(wait=True, cancel_futures=True)
@@ -223,11 +232,27 @@ class ColumnGroupProfiler:
         profiler, i = self._column(j)
         return profiler.value_counts(i)
 
-    def result(self) -> dict:
-        """The ``statistics.json`` document, the groups' features in column order."""
-        self._sync()
+    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
+        """The ``statistics.json`` document, the groups' features in column order.
+
+        Each group builds its features on its own thread, queued behind its last chunk: a
+        group that is done starts while the others still profile. Errors come as before: the
+        earliest chunk's first, then the first group's. The arguments are those of
+        :meth:`~mmutils.analyzer.profile.Profiler.result`.
+        """
         if not self._groups:
-            return Profiler(self.names).result()
-        parts = [group.profiler.result()["features"] for group in self._groups]
-        features = [parts[g][i] for g, i in self._where]
+            self._sync()
+            return Profiler(self.names).result(sketch_arrays, sorted_sketches)
+        if self._closed:  # no threads left: the groups' states as they are, on this thread
+            parts = []
+            for group in self._groups:
+                views: list = []
+                parts.append((group.profiler.result(sketch_arrays, views)["features"], views))
+        else:
+            built = [group.executor.submit(group.features, sketch_arrays) for group in self._groups]
+            self._sync()
+            parts = [future.result() for future in built]
+        features = [parts[g][0][i] for g, i in self._where]
+        if sorted_sketches is not None:
+            sorted_sketches.extend(parts[g][1][i] for g, i in self._where)
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}

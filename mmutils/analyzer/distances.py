@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from mmutils.analyzer.kll import SortedSketch
+
 #: deequ's default c(alpha) for the robust correction (alpha = 0.003)
 C_ALPHA = 1.8
 #: chi-square regrouping thresholds (Yates for > 2 categories, Cochran for 2)
@@ -45,27 +47,32 @@ def sketch_arrays(levels: Sequence[Sequence[float]]) -> tuple[np.ndarray, np.nda
     return values[order], w[order]
 
 
-def _inclusive_ranks(items: np.ndarray, cumw: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(items, keys, side="right")
-    ranks = np.zeros(len(keys))
-    nz = idx > 0
-    ranks[nz] = cumw[idx[nz] - 1]
-    return ranks
-
-
 def robust(linf: float, n: float, m: float, c_alpha: float = C_ALPHA) -> float:
     """deequ's small-sample correction: ``max(0, linf - c_alpha * sqrt((n + m) / (n * m)))``."""
     return max(0.0, linf - c_alpha * math.sqrt((n + m) / (n * m)))
 
 
+def sorted_sketch(levels: Sequence[Sequence[float]] | SortedSketch) -> SortedSketch:
+    """``levels`` (the ``sketch.data`` arrays, level 0 first) as a :class:`SortedSketch`.
+
+    A baseline's sketches can be prepared once, before the window is read, and handed to
+    :func:`numerical_linf` in place of their levels (the profiler hands out the window's).
+    """
+    if isinstance(levels, SortedSketch):
+        return levels
+    return SortedSketch.from_levels(levels)
+
+
 def numerical_linf(
-    levels1: Sequence[Sequence[float]], levels2: Sequence[Sequence[float]]
+    levels1: Sequence[Sequence[float]] | SortedSketch,
+    levels2: Sequence[Sequence[float]] | SortedSketch,
 ) -> tuple[float, float, float]:
     """L-infinity distance between the CDFs of two KLL sketches.
 
     Args:
-        levels1: compactor levels of the first sketch (e.g. the baseline), level 0 first.
-        levels2: compactor levels of the second sketch.
+        levels1: compactor levels of the first sketch (e.g. the baseline), level 0 first, or
+            the sketch prepared by :func:`sorted_sketch`.
+        levels2: compactor levels of the second sketch (or its :func:`sorted_sketch`).
 
     Returns:
         ``(linf, n, m)``: the simple distance and the two sketches' total weights.
@@ -73,24 +80,29 @@ def numerical_linf(
     Raises:
         ValueError: a sketch is empty.
     """
-    items1, w1 = sketch_arrays(levels1)
-    items2, w2 = sketch_arrays(levels2)
-    if len(items1) == 0 or len(items2) == 0:
+    first, second = sorted_sketch(levels1), sorted_sketch(levels2)
+    if len(first.items) == 0 or len(second.items) == 0:
         raise ValueError("cannot compare an empty sketch")
-    cum1, cum2 = np.cumsum(w1), np.cumsum(w2)
-    n, m = float(cum1[-1]), float(cum2[-1])
-    keys = np.unique(np.concatenate([items1, items2]))
-    cdf1 = _inclusive_ranks(items1, cum1, keys) / n
-    cdf2 = _inclusive_ranks(items2, cum2, keys) / m
-    return float(np.max(np.abs(cdf1 - cdf2))), n, m
+    n, m = first.total, second.total
+    # the CDFs step at the items of either sketch: compare them there, at each sketch's
+    # distinct items in turn (a sketch of a 0/1 column has thousands of items, two distinct)
+    linf = 0.0
+    for keys in (first.steps, second.steps):
+        cdf1 = first.rank(keys, inclusive=True) / n
+        cdf2 = second.rank(keys, inclusive=True) / m
+        linf = max(linf, float(np.max(np.abs(cdf1 - cdf2))))
+    return linf, n, m
 
 
 def numerical_distance(
-    levels1: Sequence[Sequence[float]],
-    levels2: Sequence[Sequence[float]],
+    levels1: Sequence[Sequence[float]] | SortedSketch,
+    levels2: Sequence[Sequence[float]] | SortedSketch,
     method: str = "Robust",
 ) -> float:
-    """The numeric drift distance for ``comparison_method`` ``Robust`` or ``Simple``."""
+    """The numeric drift distance for ``comparison_method`` ``Robust`` or ``Simple``.
+
+    Either sketch may be given as its levels or as its :func:`sorted_sketch`.
+    """
     linf, n, m = numerical_linf(levels1, levels2)
     return _select(linf, n, m, method)
 

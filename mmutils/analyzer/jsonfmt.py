@@ -110,20 +110,71 @@ def java_doubles(values: Sequence[float] | np.ndarray) -> list[str]:
     return texts
 
 
-def _float_array(value: object) -> str | None:
-    """JSON text of a list / array made only of floats (sketch data), else None."""
+_ONLY_FLOAT = {float}
+
+
+def _float_array(value: object) -> np.ndarray | None:
+    """A list / array made only of floats (sketch data) as a float64 array, else None."""
     if isinstance(value, np.ndarray):
         if value.ndim != 1 or value.dtype.kind != "f" or len(value) == 0:
             return None
-    elif not (isinstance(value, list) and value and all(type(v) is float for v in value)):
+    elif not (
+        isinstance(value, list)
+        and value
+        and type(value[0]) is float
+        and set(map(type, value)) == _ONLY_FLOAT
+    ):
         return None
-    arr = np.asarray(value, dtype=np.float64)
-    texts = java_doubles(arr)
-    finite = np.isfinite(arr)
-    if not finite.all():
-        for i in np.flatnonzero(~finite).tolist():
-            texts[i] = f'"{texts[i]}"'  # as _scalar quotes them
-    return "[ " + ", ".join(texts) + " ]"
+    return np.asarray(value, dtype=np.float64)
+
+
+class _FloatArrays:
+    """The float arrays of one document, formatted together once the layout is written.
+
+    A statistics document holds a few hundred thousand sketch values but only a few thousand
+    distinct ones (most of the lab's columns are 0/1 flags), so each distinct bit pattern
+    (``-0.0`` and ``0.0`` apart, every NaN payload apart) is formatted once, by
+    :func:`java_doubles`, and the texts are put in place with one take.
+    """
+
+    __slots__ = ("slots", "arrays")
+
+    def __init__(self) -> None:
+        self.slots: list[int] = []
+        self.arrays: list[np.ndarray] = []
+
+    def add(self, out: list[str], values: np.ndarray) -> None:
+        """Reserve the place of ``values``' text at the end of ``out``."""
+        self.slots.append(len(out))
+        self.arrays.append(values)
+        out.append("")
+
+    def fill(self, out: list[str]) -> None:
+        """Write every reserved array as ``[ a, b ]`` into its place in ``out``."""
+        if not self.arrays:
+            return
+        texts = _distinct_texts(np.concatenate(self.arrays))
+        start = 0
+        for slot, values in zip(self.slots, self.arrays, strict=True):
+            stop = start + len(values)
+            out[slot] = "[ " + ", ".join(texts[start:stop].tolist()) + " ]"
+            start = stop
+
+
+def _distinct_texts(values: np.ndarray) -> np.ndarray:
+    """JSON texts of ``values`` (an object array), each distinct bit pattern formatted once."""
+    import pyarrow as pa  # loaded by every analysis; a document-only process may not need it
+    import pyarrow.compute as pc
+
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    encoded = pc.dictionary_encode(pa.array(bits))
+    distinct = encoded.dictionary.to_numpy().view(np.float64)
+    texts = java_doubles(distinct)
+    for i in np.flatnonzero(~np.isfinite(distinct)).tolist():
+        texts[i] = f'"{texts[i]}"'  # as _scalar quotes them
+    table = np.empty(len(texts), dtype=object)
+    table[:] = texts
+    return table[encoded.indices.to_numpy()]
 
 
 def _scalar(value: object) -> str | None:
@@ -145,7 +196,7 @@ def _scalar(value: object) -> str | None:
     return None
 
 
-def _write(value: object, depth: int, out: list[str]) -> None:
+def _write(value: object, depth: int, out: list[str], floats: _FloatArrays) -> None:
     text = _scalar(value)
     if text is not None:
         out.append(text)
@@ -161,12 +212,12 @@ def _write(value: object, depth: int, out: list[str]) -> None:
             first = False
             out.append(_quote(str(key)))
             out.append(" : ")
-            _write(item, depth + 1, out)
+            _write(item, depth + 1, out, floats)
         out.append("\n" + "  " * depth + "}")
     elif isinstance(value, Sequence | np.ndarray):
-        floats = _float_array(value)
-        if floats is not None:
-            out.append(floats)
+        values = _float_array(value)
+        if values is not None:
+            floats.add(out, values)
             return
         if len(value) == 0:
             out.append("[ ]")
@@ -177,13 +228,13 @@ def _write(value: object, depth: int, out: list[str]) -> None:
             if not first:
                 out.append(", ")
             first = False
-            _write(item, depth, out)
+            _write(item, depth, out, floats)
         out.append(" ]")
     else:
         converted = _convert_numpy(value)
         if converted is value:
             raise TypeError(f"cannot write {type(value).__name__} as JSON")
-        _write(converted, depth, out)
+        _write(converted, depth, out, floats)
 
 
 def _convert_numpy(value: object) -> object:
@@ -209,7 +260,9 @@ def dumps(obj: object) -> str:
         The file text, ending with a newline.
     """
     out: list[str] = []
-    _write(obj, 0, out)
+    floats = _FloatArrays()
+    _write(obj, 0, out, floats)
+    floats.fill(out)
     out.append("\n")
     return "".join(out)
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,6 +38,7 @@ __all__ = [
     "Compactor",
     "KLLBatch",
     "KLLSketch",
+    "SortedSketch",
     "bucket_bounds",
     "capacity",
 ]
@@ -400,6 +402,58 @@ class KLLSketch:
             thresh = curq * size // q
         return result
 
+    def sorted(self) -> SortedSketch:
+        """The sketch's items sorted with their running weights (its CDF)."""
+        return SortedSketch.from_levels(self.levels)
+
+    def buckets(self, lo: float, hi: float, num: int = NUM_BUCKETS) -> list[dict]:
+        """The ``distribution.kll.buckets`` of statistics.json between ``lo`` and ``hi``.
+
+        See :meth:`SortedSketch.buckets`.
+        """
+        return self.sorted().buckets(lo, hi, num)
+
+
+@dataclass(frozen=True)
+class SortedSketch:
+    """A KLL sketch's items sorted, with their running weights: its CDF, for ranks and drift.
+
+    Attributes:
+        items: every item of every level, ascending (items of equal value in level order).
+        ranks: ``ranks[i]`` is the summed weight (``2**level`` each) of ``items[:i]``, so
+            ``len(items) + 1`` values from 0 to the total (float64, exact: integers).
+        steps: the items without repeats (where the CDF steps), ascending.
+    """
+
+    items: np.ndarray
+    ranks: np.ndarray
+    steps: np.ndarray
+
+    @classmethod
+    def from_levels(cls, levels: Sequence[Sequence[float]]) -> SortedSketch:
+        """Sort compactor levels (``sketch.data``, level 0 first): one stable sort."""
+        arrays = [np.asarray(level, dtype=np.float64).ravel() for level in levels]
+        if not arrays:
+            arrays = [np.empty(0)]
+        values = np.concatenate(arrays)
+        weights = np.concatenate([np.full(len(a), float(1 << h)) for h, a in enumerate(arrays)])
+        order = np.argsort(values, kind="stable")
+        items = values[order]
+        ranks = np.zeros(len(items) + 1)
+        np.cumsum(weights[order], out=ranks[1:])
+        new = np.ones(len(items), dtype=bool)
+        np.not_equal(items[1:], items[:-1], out=new[1:])  # a NaN stays (harmless: same ranks)
+        return cls(items, ranks, items[new])
+
+    @property
+    def total(self) -> float:
+        """Total weight: the number of values sketched."""
+        return float(self.ranks[-1])
+
+    def rank(self, x: float | np.ndarray, inclusive: bool = True) -> np.ndarray:
+        """Weight of the items ``<= x`` (inclusive) or ``< x`` (float64; vectorised over ``x``)."""
+        return self.ranks[np.searchsorted(self.items, x, side="right" if inclusive else "left")]
+
     def buckets(self, lo: float, hi: float, num: int = NUM_BUCKETS) -> list[dict]:
         """The ``distribution.kll.buckets`` of statistics.json between ``lo`` and ``hi``.
 
@@ -410,12 +464,10 @@ class KLLSketch:
         lowers = np.array([b[0] for b in bounds])
         uppers = np.array([b[1] for b in bounds])
         excl_lo = self.rank(lowers, inclusive=False)
-        excl_hi = self.rank(uppers, inclusive=False)
-        incl_last = self.rank(uppers[-1], inclusive=True)
-        counts = excl_hi - excl_lo
-        counts[-1] = incl_last - excl_lo[-1]
+        counts = self.rank(uppers, inclusive=False) - excl_lo
+        counts[-1] = self.rank(uppers[-1], inclusive=True) - excl_lo[-1]
         return [
-            {"lower_bound": lower, "upper_bound": upper, "count": float(count)}
+            {"lower_bound": lower, "upper_bound": upper, "count": count}
             for (lower, upper), count in zip(bounds, counts.tolist(), strict=True)
         ]
 

@@ -34,7 +34,7 @@ from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers,
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
-from mmutils.analyzer.profile import COMPILED_INPUT_BYTES
+from mmutils.analyzer.profile import COMPILED_INPUT_BYTES, sketch_levels_as_lists
 from mmutils.formats import reports
 from mmutils.formats.reports import CONSTRAINTS, STATISTICS, VIOLATIONS
 
@@ -329,7 +329,10 @@ class MonitoringResult:
     """What one monitoring execution produced.
 
     Attributes:
-        statistics: the window's statistics.json document.
+        statistics: the window's statistics.json document. A run hands it over with its
+            sketch levels as the numpy arrays the file was written from; they become lists
+            of floats when ``statistics`` is first read (a job that only needs the files
+            never pays for the few hundred thousand Python floats).
         constraints: the constraints the window was checked against (written as constraints.json).
         violations: the ``violations`` list of constraint_violations.json.
         drift: drift distance per compared feature.
@@ -353,10 +356,28 @@ class MonitoringResult:
         """``Completed`` or ``CompletedWithViolations``."""
         return "CompletedWithViolations" if self.violations else "Completed"
 
+    def _defer_sketch_lists(self) -> None:
+        """Keep ``statistics`` (with sketch arrays) aside until it is first read."""
+        self.__dict__["_pending_statistics"] = self.__dict__.pop("statistics")
+
+    def __getattr__(self, name: str):
+        # only called when ``name`` is not set: ``statistics`` set aside by the run
+        pending = self.__dict__.get("_pending_statistics")
+        if name != "statistics" or pending is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.statistics = sketch_levels_as_lists(pending)
+        del self.__dict__["_pending_statistics"]
+        return self.statistics
+
+    def _document(self) -> dict:
+        """``statistics`` as it is (its sketch levels not turned into lists)."""
+        found = self.__dict__
+        return found["statistics"] if "statistics" in found else found["_pending_statistics"]
+
     @property
     def item_count(self) -> int:
         """Records analysed."""
-        return int(self.statistics.get("dataset", {}).get("item_count", 0))
+        return int(self._document().get("dataset", {}).get("item_count", 0))
 
     @property
     def constraint_violations(self) -> dict:
@@ -376,7 +397,7 @@ class MonitoringResult:
 
     def __str__(self) -> str:
         lines = [
-            f"{self.status}: {self.item_count} records, {len(self.statistics.get('features', []))}"
+            f"{self.status}: {self.item_count} records, {len(self._document().get('features', []))}"
             f" features, {len(self.violations)} violations",
         ]
         for check, count in self.counts_by_check().items():
@@ -510,6 +531,8 @@ def run_monitoring(
     if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
         size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
         compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
+    # the baseline's sketches sorted for drift now, while the first files are being parsed
+    prepared = checks.baseline_sketches(base_stats)
     with make_profiler(names, workers, compiled_from) as profiler:
         for chunk in chunks:
             profiler.update(chunk)
@@ -519,7 +542,10 @@ def run_monitoring(
                 )
         if profiler.item_count == 0:
             raise NoDataError()
-        statistics = profiler.result()
+        # sketch levels as arrays until the file is written: drift and jsonfmt read them as
+        # they are (lists of Python floats cost a conversion each way)
+        window_sketches: list = []  # sorted once, for the buckets and for drift
+        statistics = profiler.result(sketch_arrays=True, sorted_sketches=window_sketches)
         type_counts = [profiler.type_counts(j) for j in range(len(names))]
     counts = {}
     for name, tc in zip(names, type_counts, strict=True):
@@ -533,7 +559,9 @@ def run_monitoring(
             },
             in_domain=in_domain.get(name),
         )
-    report = checks.run_checks(base_stats, constraints, statistics, counts, names)
+    report = checks.run_checks(
+        base_stats, constraints, statistics, counts, names, prepared, window_sketches
+    )
     message = exit_message(report.violations)
     records: list[dict] = []
     if publish:
@@ -545,6 +573,16 @@ def run_monitoring(
             schedule_name=schedule_name,
             timestamp=metric_time or end_time,
         )
+    files: list[Path] = []
+    if output_dir is not None:
+        files = write_documents(
+            output_dir,
+            {
+                STATISTICS: statistics,
+                CONSTRAINTS: constraints,
+                VIOLATIONS: {"violations": report.violations},
+            },
+        )
     result = MonitoringResult(
         statistics=statistics,
         constraints=constraints,
@@ -552,17 +590,10 @@ def run_monitoring(
         drift=report.drift,
         metric_records=records,
         exit_message=message,
+        output_dir=None if output_dir is None else Path(output_dir),
+        files=files,
     )
-    if output_dir is not None:
-        result.output_dir = Path(output_dir)
-        result.files = write_documents(
-            output_dir,
-            {
-                STATISTICS: statistics,
-                CONSTRAINTS: constraints,
-                VIOLATIONS: result.constraint_violations,
-            },
-        )
+    result._defer_sketch_lists()
     if records and (metrics_dir is not None or output_dir is not None):
         target = Path(metrics_dir) if metrics_dir is not None else Path(output_dir) / "metrics"
         written = metrics.write_metrics(target, records)

@@ -35,7 +35,7 @@ import pyarrow.compute as pc
 
 from mmutils.analyzer import dtypes
 from mmutils.analyzer.errors import AnalyzerError
-from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch
+from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
 
 __all__ = [
     "COMPILED_INPUT_BYTES",
@@ -45,6 +45,7 @@ __all__ = [
     "VALUE_COUNT_LIMIT",
     "as_string_array",
     "load_kernels",
+    "sketch_levels_as_lists",
     "string_column",
     "text_bytes",
 ]
@@ -504,8 +505,19 @@ class Profiler:
         """Cells per deequ class seen so far in column ``j``."""
         return self._types[j]
 
-    def result(self) -> dict:
-        """The ``statistics.json`` document (plain dicts in the container's key order)."""
+    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
+        """The ``statistics.json`` document (plain dicts in the container's key order).
+
+        Args:
+            sketch_arrays: give each KLL sketch's levels (``sketch.data``) as float64 numpy
+                arrays rather than lists of floats: :mod:`~mmutils.analyzer.jsonfmt` writes
+                them the same and drift reads them without a conversion, but the ``json``
+                module cannot (:func:`sketch_levels_as_lists` turns them into lists).
+            sorted_sketches: if given, a list to which each feature's sketch is appended,
+                sorted (the :class:`~mmutils.analyzer.kll.SortedSketch` its buckets were
+                counted from; drift compares it as it is), or None when the feature has no
+                values sketched; in feature order.
+        """
         sketches: dict[int, KLLSketch] = {}
         for batch, cols in self._sketches.values():
             final = batch.finalized()
@@ -514,13 +526,19 @@ class Profiler:
         features = []
         for j, name in enumerate(self.names):
             kind = self.inferred_type(j)
+            view = None
             if kind in (dtypes.INTEGRAL, dtypes.FRACTIONAL):
-                features.append(self._numeric_feature(j, name, kind, sketches.get(j)))
+                feature, view = self._numeric_feature(j, name, kind, sketches.get(j), sketch_arrays)
             else:
-                features.append(self._string_feature(j, name, kind))
+                feature = self._string_feature(j, name, kind)
+            features.append(feature)
+            if sorted_sketches is not None:
+                sorted_sketches.append(view)
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
 
-    def _numeric_feature(self, j: int, name: str, kind: str, sketch: KLLSketch | None) -> dict:
+    def _numeric_feature(
+        self, j: int, name: str, kind: str, sketch: KLLSketch | None, arrays: bool
+    ) -> tuple[dict, SortedSketch | None]:
         n = int(self._n[j])
         total = float(self._sum[j])
         if n:
@@ -531,8 +549,9 @@ class Profiler:
             mean = std = lo = hi = math.nan
         if sketch is None:
             sketch = KLLSketch(DEFAULT_K, DEFAULT_C)
-        buckets = sketch.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
-        return {
+        view = sketch.sorted() if n else None
+        buckets = view.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
+        feature = {
             "name": name,
             "inferred_type": kind,
             "numerical_statistics": {
@@ -547,12 +566,13 @@ class Profiler:
                         "buckets": buckets,
                         "sketch": {
                             "parameters": {"c": float(sketch.c), "k": float(sketch.k)},
-                            "data": [level.tolist() for level in sketch.levels],
+                            "data": sketch.levels if arrays else _lists(sketch.levels),
                         },
                     }
                 },
             },
         }
+        return feature, view
 
     def _string_feature(self, j: int, name: str, kind: str) -> dict:
         types = self._types[j]
@@ -569,6 +589,47 @@ class Profiler:
                 "distribution": {"categorical": {"buckets": buckets[:MAX_CATEGORICAL_BUCKETS]}},
             },
         }
+
+
+def _lists(levels: list[np.ndarray]) -> list[list[float]]:
+    return [level.tolist() for level in levels]
+
+
+def sketch_levels_as_lists(statistics: dict) -> dict:
+    """Turn the sketch levels of :meth:`Profiler.result`'s ``sketch_arrays`` form into lists.
+
+    In place: afterwards the document is the default :meth:`Profiler.result` document, but
+    equal values share one ``float`` object (bit for bit equal: ``-0.0`` and ``0.0`` apart):
+    a statistics document holds a few hundred thousand sketch values and a few thousand
+    distinct ones, so one object per distinct value is made, and the lists are filled with
+    references (less to allocate now and to free later).
+
+    Returns:
+        ``statistics``.
+    """
+    sketches = []
+    for feature in statistics["features"]:
+        numeric = feature.get("numerical_statistics")
+        if numeric is not None:
+            sketches.append(numeric["distribution"]["kll"]["sketch"])
+    levels = [np.asarray(level, dtype=np.float64) for s in sketches for level in s["data"]]
+    if not levels:
+        return statistics
+    values = np.concatenate(levels)
+    encoded = pc.dictionary_encode(pa.array(values.view(np.int64)))
+    shared = (
+        encoded.dictionary.to_numpy().view(np.float64).astype(object)[encoded.indices.to_numpy()]
+    )
+    pieces = iter(levels)
+    start = 0
+    for sketch in sketches:
+        data = []
+        for _ in range(len(sketch["data"])):
+            stop = start + len(next(pieces))
+            data.append(shared[start:stop].tolist())
+            start = stop
+        sketch["data"] = data
+    return statistics
 
 
 def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
