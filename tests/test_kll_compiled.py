@@ -220,6 +220,26 @@ def test_copies_and_odd_inputs():
     _both(rng.integers(0, 4, (2, 12_000)).astype(np.float64), 97)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_random_mixtures_and_chunkings(seed):
+    rng = _rng(100 + seed)
+    n = int(rng.integers(5_000, 40_000))
+    kinds = [
+        lambda: rng.integers(0, 2, n),
+        lambda: rng.integers(0, int(rng.integers(3, 3_000)), n) + int(rng.integers(0, 60_000)),
+        lambda: np.round(rng.normal(100, 30, n), 1),
+        lambda: rng.choice([0.0, -0.0, 1.0, 2.0], n, p=[0.4, 0.01, 0.3, 0.29]),
+        lambda: rng.choice([0.0, 1.0, 65_535.0, 65_536.0, np.inf], n, p=[0.3, 0.3, 0.2, 0.1, 0.1]),
+        lambda: rng.integers(-3, 3, n),
+    ]
+    width = int(rng.integers(1, 6))
+    x = np.stack([kinds[int(k)]() for k in rng.integers(0, len(kinds), width)]).astype(np.float64)
+    # stretches of one kind inside another: rows go from counted to declined and back
+    start = int(rng.integers(0, n - 3_000))
+    x[:, start : start + 3_000] = rng.integers(0, 2, (width, 3_000))
+    _both(x, int(rng.integers(50, 20_000)), copy=bool(seed % 2))
+
+
 def test_the_input_is_not_changed():
     x = _rng(12).integers(0, 9, (3, 10_000)).astype(np.float64)
     before = x.copy()

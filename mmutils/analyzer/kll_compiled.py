@@ -189,6 +189,7 @@ _count_row4 = _compile(_count_row4)
 _compact = _compile(_compact)
 
 _EMPTY = np.empty(0, dtype=np.float64)
+_PADDING = (_EMPTY,) * MAX_PIECES  # the kernel always takes MAX_PIECES pieces
 
 
 def _flat(piece: np.ndarray) -> tuple[np.ndarray, int, int]:
@@ -202,24 +203,21 @@ def _flat(piece: np.ndarray) -> tuple[np.ndarray, int, int]:
     if flags.c_contiguous and flags.writeable and flags.aligned and piece.dtype == np.float64:
         return piece.reshape(-1), 0, piece.shape[1]
     base = piece.base
+    row_bytes, item_bytes = piece.strides
     if (
-        isinstance(base, np.ndarray)
+        item_bytes == 8
+        and row_bytes > 0
+        and row_bytes % 8 == 0
+        and isinstance(base, np.ndarray)
         and base.dtype == np.float64
-        and base.flags.c_contiguous
-        and base.flags.writeable
-        and base.flags.aligned
-        and piece.strides[1] == 8
-        and piece.strides[0] > 0
-        and piece.strides[0] % 8 == 0
     ):
-        start, remainder = divmod(piece.ctypes.data - base.ctypes.data, 8)
-        stride = piece.strides[0] // 8
-        if (
-            remainder == 0
-            and start >= 0
-            and start + (piece.shape[0] - 1) * stride + piece.shape[1] <= base.size
-        ):
-            return base.reshape(-1), start, stride
+        base_flags = base.flags
+        if base_flags.c_contiguous and base_flags.writeable and base_flags.aligned:
+            start, remainder = divmod(piece.ctypes.data - base.ctypes.data, 8)
+            stride = row_bytes // 8
+            rows, items = piece.shape
+            if remainder == 0 and start >= 0 and start + (rows - 1) * stride + items <= base.size:
+                return base.reshape(-1), start, stride
     copy = np.array(piece, dtype=np.float64, order="C")
     return copy.reshape(-1), 0, copy.shape[1]
 
@@ -244,20 +242,15 @@ def compact_level(
     if len(pieces) > MAX_PIECES:
         pieces = [*pieces[: MAX_PIECES - 1], np.concatenate(pieces[MAX_PIECES - 1 :], axis=1)]
     flats = []
-    meta = []
+    meta = np.zeros((MAX_PIECES, 3), dtype=np.int64)
     left = even
-    for piece in pieces:
+    for k, piece in enumerate(pieces):
         flat, start, stride = _flat(piece)
         take = min(piece.shape[1], left)
         left -= take
         flats.append(flat)
-        meta.append((start, stride, take))
-    for _ in range(MAX_PIECES - len(pieces)):
-        flats.append(_EMPTY)
-        meta.append((0, 0, 0))
-    declined, rows, items = _compact(
-        tuple(flats), np.array(meta, dtype=np.int64), even, offset, out
-    )
+        meta[k] = start, stride, take
+    declined, rows, items = _compact((*flats, *_PADDING[len(flats) :]), meta, even, offset, out)
     return rows[:declined], items[:declined]
 
 
