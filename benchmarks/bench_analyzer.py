@@ -246,8 +246,9 @@ def _decimals(offsets, data, first, rows, out) -> bool:
 def _case_floor(paths: dict) -> int:
     """The least work any tool must do, the fastest way we know (see the module docstring):
     read the bytes, find the payloads and their cells (the compiled scan), parse the cells
-    into float64 columns (a compiled exact decimal fast path; pyarrow's ``cast`` for a
-    column it does not cover); files spread over ``$MMLAB_ANALYZER_WORKERS`` threads."""
+    into float64 columns (the analyzer's compiled pass over plain cells, else a compiled
+    signed-decimal parse, else pyarrow's ``cast``); files spread over
+    ``$MMLAB_ANALYZER_WORKERS`` threads."""
     import os
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
