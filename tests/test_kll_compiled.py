@@ -9,6 +9,8 @@ it counts and which it leaves to numpy.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -273,6 +275,7 @@ def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(mon
         return compact_level(*args)
 
     monkeypatch.setattr(kll_compiled, "compact_level", counting)
+    monkeypatch.setattr(profile_mod, "_compactor", None)  # the profiler looks it up again
     monkeypatch.setattr(profile_mod, "_compiled_module", False)  # numba unavailable
     reference = profile_mod.Profiler(t.column_names)
     for start in range(0, t.num_rows, 7_000):
@@ -301,6 +304,7 @@ def test_the_real_baseline_is_reproduced_with_the_compiled_compaction(
         return compact_level(*args)
 
     monkeypatch.setattr(kll_compiled, "compact_level", counting)
+    monkeypatch.setattr(profile_mod, "_compactor", None)  # the profiler looks it up again
     assert profile_mod.load_kernels()  # numba loaded: the sketches compact with the kernel
     result = suggest_baseline(
         conformance_dir / "data/training-dataset-with-header.csv", header=True, output_dir=tmp_path
@@ -310,3 +314,19 @@ def test_the_real_baseline_is_reproduced_with_the_compiled_compaction(
         conformance_dir / "derived/intro_baseline_statistics.RECONSTRUCTED_70_features.json"
     ).read_text(encoding="utf-8")
     assert result.statistics_json() == full + "\n"
+
+
+def test_the_profiler_sorts_with_numpy_when_the_compiled_compaction_cannot_load(monkeypatch):
+    # numba loads but this kernel does not (a platform numba cannot build it for): same sketches
+    t = _table(30_000)
+    monkeypatch.setattr(profile_mod, "_compiled_module", False)
+    reference = profile_mod.Profiler(t.column_names)
+    reference.update(t)
+    monkeypatch.setattr(profile_mod, "_compiled_module", None)
+    assert profile_mod.load_kernels()
+    monkeypatch.setitem(sys.modules, "mmutils.analyzer.kll_compiled", None)  # import fails
+    monkeypatch.setattr(profile_mod, "_compactor", None)
+    fallback = profile_mod.Profiler(t.column_names)
+    fallback.update(t)
+    assert profile_mod._compactor is False
+    assert fallback.result() == reference.result()

@@ -77,6 +77,8 @@ COMPILED_MIN_ROWS = 60_000
 COMPILED_INPUT_BYTES = 64 << 20
 # chunk value buffers a profiler keeps for reuse (the sketches may still view the last two)
 _BUFFERS = 3
+# kll_compiled.compact_level once tried: None = not yet, False = unavailable
+_compactor = None
 # the numba kernels module once tried: None = not yet, False = unavailable
 _compiled_module = None
 
@@ -97,6 +99,20 @@ def warm_kernels() -> bool:
     warm = Profiler(["flag", "count", "ratio"], compiled_min_rows=0)
     warm.update(pa.table({"flag": ["1", "0"], "count": ["12", "7"], "ratio": ["0.5", "1.25"]}))
     return True
+
+
+def _kll_compactor():
+    """``kll_compiled.compact_level``, or None when it fails to load (numpy sorts instead)."""
+    global _compactor
+    if _compactor is None:
+        try:
+            from mmutils.analyzer.kll_compiled import compact_level
+        except Exception as exc:  # numba loaded but this kernel does not build here
+            _log.debug("compiled KLL compaction unavailable, sorting with numpy: %r", exc)
+            _compactor = False
+        else:
+            _compactor = compact_level
+    return _compactor or None
 
 
 def _compiled():
@@ -443,9 +459,7 @@ class Profiler:
         sketches' compactions count the rows of small integers instead of sorting them
         (:func:`mmutils.analyzer.kll_compiled.compact_level`; the same sketches bit for bit).
         """
-        compactor = None
-        if _compiled_module:
-            from mmutils.analyzer.kll_compiled import compact_level as compactor
+        compactor = _kll_compactor() if _compiled_module else None
         pos_of = {int(j): pos for pos, j in enumerate(numeric)}
         per_col_present = added
         rows = x.shape[1]
