@@ -33,7 +33,6 @@ encoding-mismatch text.
 from __future__ import annotations
 
 import csv
-import importlib
 import json
 import logging
 import os
@@ -51,6 +50,7 @@ import pyarrow.json as pajson
 from mmutils.analyzer import parallel
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
+from mmutils.analyzer.startup import optional_module
 from mmutils.formats import capture_record
 from mmutils.formats.capture_key import parse_hour_folder
 from mmutils.formats.capture_record import INPUT, OUTPUT, SHADOW
@@ -305,11 +305,11 @@ def _capture_scan():
     """:mod:`mmutils.analyzer.capture_scan`, or None when numba is missing or fails to load."""
     global _scan_module
     if _scan_module is None:
-        try:
-            _scan_module = importlib.import_module("mmutils.analyzer.capture_scan")
-        except Exception as exc:  # ImportError, or numba/llvmlite failing on this platform
-            _log.debug("compiled capture scan unavailable, using pyarrow's readers: %r", exc)
-            _scan_module = False
+        _scan_module = optional_module(
+            "mmutils.analyzer.capture_scan",
+            _log,
+            "compiled capture scan unavailable, using pyarrow's readers",
+        )
     return _scan_module or None
 
 

@@ -24,7 +24,6 @@ counts (numeric-looking columns stop counting values past ``VALUE_COUNT_LIMIT`` 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 from collections import defaultdict
@@ -36,6 +35,7 @@ import pyarrow.compute as pc
 from mmutils.analyzer import dtypes
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
+from mmutils.analyzer.startup import optional_module
 
 __all__ = [
     "COMPILED_INPUT_BYTES",
@@ -105,13 +105,12 @@ def _kll_compactor():
     """``kll_compiled.compact_level``, or None when it fails to load (numpy sorts instead)."""
     global _compactor
     if _compactor is None:
-        try:
-            from mmutils.analyzer.kll_compiled import compact_level
-        except Exception as exc:  # numba loaded but this kernel does not build here
-            _log.debug("compiled KLL compaction unavailable, sorting with numpy: %r", exc)
-            _compactor = False
-        else:
-            _compactor = compact_level
+        module = optional_module(
+            "mmutils.analyzer.kll_compiled",
+            _log,
+            "compiled KLL compaction unavailable, sorting with numpy",
+        )
+        _compactor = module and module.compact_level
     return _compactor or None
 
 
@@ -119,13 +118,9 @@ def _compiled():
     """:mod:`mmutils.analyzer.compiled`, or None when numba is missing or fails to load."""
     global _compiled_module
     if _compiled_module is None:
-        try:
-            compiled = importlib.import_module("mmutils.analyzer.compiled")
-        except Exception as exc:  # ImportError, or numba/llvmlite failing on this platform
-            _log.debug("numba kernels unavailable, using the numpy path: %r", exc)
-            _compiled_module = False
-        else:
-            _compiled_module = compiled
+        _compiled_module = optional_module(
+            "mmutils.analyzer.compiled", _log, "numba kernels unavailable, using the numpy path"
+        )
     return _compiled_module or None
 
 

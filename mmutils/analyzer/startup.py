@@ -14,9 +14,25 @@ pandas and work, and ``import pandas`` itself is unaffected (a customer script m
 
 from __future__ import annotations
 
+import importlib
+import logging
 import sys
 
-__all__ = ["skip_pandas_probe"]
+__all__ = ["optional_module", "skip_pandas_probe"]
+
+
+def optional_module(name: str, log: logging.Logger, unavailable: str):
+    """Import an optional compiled module (numba kernels): the module, or False if it fails.
+
+    Any failure counts (numba missing, or numba or llvmlite failing on this platform); it is
+    logged at debug level on the caller's ``log`` as ``"{unavailable}: {error!r}"``, and the
+    caller takes its reference path.
+    """
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # ImportError, or numba/llvmlite failing here
+        log.debug("%s: %r", unavailable, exc)
+        return False
 
 
 def skip_pandas_probe() -> bool:
