@@ -266,8 +266,9 @@ def _table(n: int) -> pa.Table:
     )
 
 
-def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(monkeypatch):
-    t = _table(30_000)
+@pytest.fixture
+def compactions(monkeypatch) -> list:
+    """The ``even`` of every compiled compaction the profiler makes from now on."""
     calls = []
 
     def counting(*args):
@@ -276,6 +277,14 @@ def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(mon
 
     monkeypatch.setattr(kll_compiled, "compact_level", counting)
     monkeypatch.setattr(profile_mod, "_compactor", None)  # the profiler looks it up again
+    return calls
+
+
+def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(
+    monkeypatch, compactions
+):
+    t = _table(30_000)
+    calls = compactions
     monkeypatch.setattr(profile_mod, "_compiled_module", False)  # numba unavailable
     reference = profile_mod.Profiler(t.column_names)
     for start in range(0, t.num_rows, 7_000):
@@ -293,18 +302,11 @@ def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(mon
 
 
 def test_the_real_baseline_is_reproduced_with_the_compiled_compaction(
-    conformance_dir, tmp_path, monkeypatch
+    conformance_dir, tmp_path, compactions
 ):
     from mmutils.analyzer.baseline import suggest_baseline
 
-    calls = []
-
-    def counting(*args):
-        calls.append(args[1])
-        return compact_level(*args)
-
-    monkeypatch.setattr(kll_compiled, "compact_level", counting)
-    monkeypatch.setattr(profile_mod, "_compactor", None)  # the profiler looks it up again
+    calls = compactions
     assert profile_mod.load_kernels()  # numba loaded: the sketches compact with the kernel
     result = suggest_baseline(
         conformance_dir / "data/training-dataset-with-header.csv", header=True, output_dir=tmp_path
