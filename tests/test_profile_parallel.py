@@ -104,11 +104,16 @@ def _run(profiler, t: pa.Table, chunk_rows: int):
     return jsonfmt.dumps(doc), extra
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
-def test_groups_give_the_one_thread_document(edge, monkeypatch, compiled):
-    if compiled:
+@pytest.fixture(params=[False, True], ids=["numpy", "compiled"])
+def compiled(request, monkeypatch) -> bool:
+    """Profile on the numpy path, or on the compiled one from the first row."""
+    if request.param:
         pytest.importorskip("numba")
-    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0 if compiled else 10**12)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0 if request.param else 10**12)
+    return request.param
+
+
+def test_groups_give_the_one_thread_document(edge, compiled):
     want = _run(Profiler(edge.column_names), edge, 6_000)
     for workers in (2, 3, 5, edge.num_columns):
         profiler = make_profiler(edge.column_names, workers)
@@ -580,12 +585,8 @@ def _pieces(t: pa.Table, cuts: list[int]) -> pa.Table:
     return pa.Table.from_arrays(columns, names=t.column_names)
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["numpy", "compiled"])
-def test_columns_in_pieces_give_the_document_of_whole_columns(edge, monkeypatch, compiled):
+def test_columns_in_pieces_give_the_document_of_whole_columns(edge, compiled):
     # a capture window's chunk joins several files' columns without copying them
-    if compiled:
-        pytest.importorskip("numba")
-    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0 if compiled else 10**12)
     want = _run(Profiler(edge.column_names), edge, 20_000)
     cut = _pieces(edge, [3, 7_000, 7_000, 19_999, 33_001])
     assert cut.column(0).num_chunks == 6
