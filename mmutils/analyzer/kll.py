@@ -373,10 +373,8 @@ class KLLSketch:
 
         Matches deequ ``getRank`` / ``getRankExclusive``; vectorised over ``x``.
         """
-        items, weights = self.weighted_items()
-        cum = np.concatenate([[0], np.cumsum(weights)])
-        side = "right" if inclusive else "left"
-        result = cum[np.searchsorted(items, x, side=side)]
+        # the running weights are whole numbers well below 2**53: exact as float64
+        result = self.sorted().rank(x, inclusive).astype(np.int64)
         return int(result) if np.ndim(result) == 0 else result
 
     def cdf(self, x: float | np.ndarray) -> np.ndarray | float:
