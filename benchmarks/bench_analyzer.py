@@ -21,10 +21,10 @@ of the timed call and the process's peak RSS):
   capture file's bytes, find each record's payloads and cut them into cells (the analyzer's
   compiled scan, :mod:`mmutils.analyzer.capture_scan`, which checks the JSON grammar as it
   goes and releases the GIL), parse every cell as a float64 with the fastest exact parse we
-  have: the analyzer's own compiled pass over plain cells (``compiled.plain_numbers``: a
-  branch-free loop for one-digit cells, else mantissa / power of ten, one correctly rounded
-  division), a compiled signed-decimal parse for a column it declines, and pyarrow's
-  ``cast`` for a column with other cells; all without the GIL;
+  have: the analyzer's own compiled pass over plain cells (``compiled.plain_chunk``, one call
+  for all of a file's columns: a branch-free loop for one-digit cells, else mantissa / power
+  of ten, one correctly rounded division), a compiled signed-decimal parse for a column it
+  declines, and pyarrow's ``cast`` for a column with other cells; all without the GIL;
   nothing else (no type inference, no statistics). Files are spread over
   the same number of threads as the other cases (``$MMLAB_ANALYZER_WORKERS``), so with 2
   workers the floor uses both cores too. Loading numba and the kernels is not counted (it
@@ -268,21 +268,39 @@ def _case_floor(paths: dict) -> int:
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
     no_counts, no_tops = np.zeros((2, 0), np.int64), np.full(2, -1, np.int64)
 
-    def plain(offsets, data, out) -> bool:
-        status = compiled.plain_numbers(offsets, data, out, no_counts, no_tops)[0]
-        return status == compiled.EXACT
+    def plain(columns: list[pa.Array], out: np.ndarray) -> np.ndarray:
+        """Every plain column of a file converted into its row of ``out`` by one compiled call
+        (the analyzer's own batched pass, counting nothing); the status of each column."""
+        width = len(columns)
+        table = []
+        for j, column in enumerate(columns):
+            _, offsets, data = column.buffers()
+            if column.null_count or data is None or not len(column):
+                continue
+            table.append((j, j, offsets.address, column.offset, len(column)))
+            table[-1] += (data.address, data.size, 0)
+        results = np.zeros((width, 5))
+        results[:, 0] = compiled.NOT_PLAIN
+        compiled.plain_chunk(
+            np.array(table, np.int64).reshape(-1, 8),
+            out,
+            np.zeros(width, bool),
+            no_counts,
+            no_tops,
+            np.zeros((width, 2, 0), np.int64),
+            np.full((width, 2), -1, np.int64),
+            np.zeros(width, np.int64),
+            results,
+        )
+        return results[:, 0]
 
-    plain(np.array([0, 1], np.int32), np.array([49], np.uint8), np.empty(1))
+    plain([pa.array(["1"])], np.empty((1, 1)))
     start = time.perf_counter()
 
-    def number(column: pa.Array) -> np.ndarray:
-        out = np.empty(len(column))
+    def number(column: pa.Array, out: np.ndarray) -> np.ndarray:
         _, offsets, data = column.buffers()
         offsets = np.frombuffer(offsets, np.int32)
         data = np.frombuffer(data, np.uint8)
-        cells = offsets[column.offset : column.offset + len(column) + 1]
-        if plain(cells, data, out):
-            return out
         if decimals(offsets, data, column.offset, len(column), out):
             return out
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
@@ -291,7 +309,12 @@ def _case_floor(paths: dict) -> int:
         result = capture_scan.scan(Path(path).read_bytes(), parts)
         if not result.eligible:
             raise RuntimeError(f"{path}: {result.reason}")
-        numbers = [number(column) for column in result.columns]
+        values = np.empty((len(result.columns), len(result.columns[0])))
+        status = plain(result.columns, values)
+        numbers = [
+            values[j] if status[j] == compiled.EXACT else number(column, values[j])
+            for j, column in enumerate(result.columns)
+        ]
         return len(numbers[0])
 
     files = list_capture_files(paths["capture"])

@@ -240,11 +240,24 @@ def test_empty_profiler_result():
 # -- the compiled plain-number pass ------------------------------------------------------------
 
 
-def _kernel(cells: list[str]):
+def _plain(column, counting: bool = False):
+    """The compiled pass over one column: ``(done, values, pass)``; ``done`` is None when the
+    column is not plain, else ``(converted, decimal cells, min, max, counts committed)``."""
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
-    arr = pa.array(cells, pa.string())
-    out = np.full(len(arr), np.nan)
-    return profile_mod._plain_column(compiled, arr, out, None), out
+    plain = profile_mod._PlainPass(1, compiled)
+    out = np.full((1, len(column)), np.nan)
+    status, decimals, lo, hi, committed = plain.run(
+        [column], np.array([0]), out, np.array([counting])
+    )[0].tolist()
+    assert not plain.scratch.any() and plain.tops.tolist() == [-1, -1]  # left clean
+    if status == compiled.NOT_PLAIN:
+        return None, out[0], plain
+    return (status == compiled.EXACT, int(decimals), lo, hi, bool(committed)), out[0], plain
+
+
+def _kernel(cells: list[str]):
+    done, out, _ = _plain(pa.array(cells, pa.string()))
+    return done, out
 
 
 def test_plain_numbers_are_bit_exact_with_arrow_cast():
@@ -298,28 +311,37 @@ def test_plain_numbers_count_but_leave_inexact_values_to_the_cast(cell, decimals
 
 def test_plain_numbers_decline_nulls_and_handle_slices():
     assert _kernel(["1", None, "2"])[0] is None
-    compiled = pytest.importorskip("mmutils.analyzer.compiled")
     arr = pa.array(["x", "12.5", "3", "y"], pa.string()).slice(1, 2)
-    out = np.empty(2)
-    assert profile_mod._plain_column(compiled, arr, out, None) == (True, 1, 3.0, 12.5, False)
+    done, out, _ = _plain(arr)
+    assert done == (True, 1, 3.0, 12.5, False)
     assert out.tolist() == [12.5, 3.0]
+    # pieces: sliced, of several files' buffers, one of them empty
+    column = pa.chunked_array(
+        [arr, pa.array([], pa.string()), pa.array(["y", "7", "0.25"]).slice(1)]
+    )
+    done, out, _ = _plain(column)
+    assert done == (True, 2, 0.25, 12.5, False)
+    assert out.tolist() == [12.5, 3.0, 7.0, 0.25]
+    # a null in the last piece: the whole column is left to the general path
+    done, _, _ = _plain(pa.chunked_array([arr, pa.array(["1", None])]))
+    assert done is None
 
 
 def _kernel_counts(cells: list[str], pieces: int = 1):
-    """What the compiled pass counts for ``cells``: (complete, {text: count}), scratch left clean."""
-    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    """What the compiled pass commits for ``cells``: (complete, {text: count})."""
     arr = pa.array(cells, pa.string())
     step = -(-len(cells) // pieces)
     column = pa.chunked_array([arr.slice(i, step) for i in range(0, len(cells), step)])
-    scratch = profile_mod._KernelCounts(compiled.COUNT_LIMIT)
-    done = profile_mod._plain_column(compiled, column, np.empty(len(cells)), scratch)
+    done, _, plain = _plain(column, counting=True)
     found = {}
     for row, fmt in ((0, str), (1, lambda k: f"{k // 10}.{k % 10}")):
-        for k in np.flatnonzero(scratch.counts[row]).tolist():
-            found[fmt(k)] = int(scratch.counts[row, k])
-    profiler = Profiler(["c"])
-    complete = scratch.flush(profiler, 0, done is not None and done[4])
-    assert not scratch.counts.any() and scratch.tops.tolist() == [-1, -1]
+        counts = plain.counts(0, row)
+        for k in [] if counts is None else np.flatnonzero(counts).tolist():
+            found[fmt(k)] = int(counts[k])
+    complete = done is not None and done[4]
+    assert plain.distinct[0] == len(found)
+    if not complete:  # nothing of the column's chunk is kept
+        assert found == {} and not plain.store.any()
     return complete, found
 
 

@@ -158,7 +158,7 @@ class Profiler:
         self._values: list[dict[str, int] | None] = [{} for _ in range(width)]
         self._int_counts: list[np.ndarray | None] = [None] * width
         self._tenth_counts: list[np.ndarray | None] = [None] * width
-        self._kernel_counts: _KernelCounts | None = None  # the compiled pass's scratch
+        self._plain: _PlainPass | None = None  # the compiled pass's state (and value counts)
         self._buffers: list[np.ndarray] = []  # chunk value buffers, see _values_buffer
 
     # -- update ----------------------------------------------------------------------------
@@ -223,10 +223,10 @@ class Profiler:
         self._buffers = [*self._buffers[-(_BUFFERS - 1) :], buf]
         return buf
 
-    def _counter(self, kernels) -> _KernelCounts:
-        if self._kernel_counts is None:
-            self._kernel_counts = _KernelCounts(kernels.COUNT_LIMIT)
-        return self._kernel_counts
+    def _plain_pass(self, kernels) -> _PlainPass:
+        if self._plain is None:
+            self._plain = _PlainPass(len(self.names), kernels)
+        return self._plain
 
     def _compiled_threshold(self) -> int:
         if self.compiled_min_rows is None:
@@ -237,8 +237,9 @@ class Profiler:
         """:meth:`update` with the compiled kernels: same statistics, bit for bit.
 
         Columns of null-free ``digits`` / ``digits.digits`` cells (the bulk of numeric data)
-        are classified, converted, and bounded by one compiled pass that releases the GIL
-        (:func:`mmutils.analyzer.compiled.plain_numbers`); plain columns with a value that pass
+        are classified, converted, bounded and counted by one compiled call for the whole
+        chunk that releases the GIL (:class:`_PlainPass`,
+        :func:`mmutils.analyzer.compiled.plain_chunk`); plain columns with a value that pass
         cannot convert exactly are converted by :func:`dtypes.to_double`, and any other column
         takes the general path of :meth:`update`.
         """
@@ -248,22 +249,25 @@ class Profiler:
         candidates = np.flatnonzero(self._numeric_ok)  # numeric up to this chunk
         row_of = {int(j): pos for pos, j in enumerate(candidates)}
         x = self._values_buffer(len(candidates), rows)
+        counting = np.array([self._values[j] is not None for j in candidates], dtype=bool)
+        plain = self._plain_pass(kernels)
+        results = plain.run(columns, candidates, x, counting)
         fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
         counted: set[int] = set()  # columns whose value counts the kernel took
         for j, arr in enumerate(columns):
             pos = row_of.get(j)
             if pos is not None:
-                counts = self._counter(kernels) if self._values[j] is not None else None
-                done = _plain_column(kernels, arr, x[pos], counts)
-                if counts is not None and counts.flush(self, j, done is not None and done[4]):
-                    counted.add(j)
-                if done is not None:
-                    converted, decimals, lo, hi, _ = done
+                status, decimals, lo, hi, committed = results[pos].tolist()
+                if status != kernels.NOT_PLAIN:
+                    decimals = int(decimals)
                     self._types[j] += dtypes.TypeCounts(
                         integral=rows - decimals, fractional=decimals
                     )
                     digit_cells[j], decimal_cells[j] = rows - decimals, decimals
-                    if converted:
+                    if committed:
+                        counted.add(j)
+                        self._check_value_limit(j)
+                    if status == kernels.EXACT:
                         fast[j] = (lo, hi)
                     continue
             columns[j] = arr = _whole(arr)
@@ -390,9 +394,11 @@ class Profiler:
     def _check_value_limit(self, j: int) -> None:
         if not self._numeric_ok[j]:
             return
-        distinct = len(self._values[j])  # an upper bound: the three stores may share values
+        distinct = len(self._values[j])  # an upper bound: the stores may share values
         for store in (self._int_counts[j], self._tenth_counts[j]):
             distinct += 0 if store is None else int(np.count_nonzero(store))
+        if self._plain is not None:
+            distinct += int(self._plain.distinct[j])
         if distinct > VALUE_COUNT_LIMIT and len(self.value_counts(j)) > VALUE_COUNT_LIMIT:
             self._drop_value_counts(j)
 
@@ -401,6 +407,8 @@ class Profiler:
         self._values[j] = None
         self._int_counts[j] = None
         self._tenth_counts[j] = None
+        if self._plain is not None:
+            self._plain.drop(j)
 
     def value_counts(self, j: int) -> dict[str, int] | None:
         """Cell text -> count for column ``j`` (None once a numeric column stopped counting)."""
@@ -408,12 +416,14 @@ class Profiler:
         if counts is None:
             return None
         merged = dict(counts)
-        ints = self._int_counts[j]
+        ints, tenths = self._int_counts[j], self._tenth_counts[j]
+        if self._plain is not None:  # what the compiled pass counted, by value and value * 10
+            ints = _summed(ints, self._plain.counts(j, 0))
+            tenths = _summed(tenths, self._plain.counts(j, 1))
         if ints is not None:
             for value in np.flatnonzero(ints).tolist():
                 key = str(value)
                 merged[key] = merged.get(key, 0) + int(ints[value])
-        tenths = self._tenth_counts[j]
         if tenths is not None:
             for k in np.flatnonzero(tenths).tolist():
                 key = f"{k // 10}.{k % 10}"
@@ -681,93 +691,104 @@ def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
-class _KernelCounts:
-    """Scratch counts the compiled pass fills for one column at a time (see ``plain_numbers``).
+class _PlainPass:
+    """The compiled plain-number pass of one profiler (``compiled.plain_chunk``) and its counts.
 
-    Row 0 counts canonical integer cells by value, row 1 canonical one-decimal cells by value
-    * 10; ``tops`` bounds what was written, so a column costs what it used, not 2 x 64k.
+    Besides the scratch the kernel counts a column's chunk into, it holds the counts the kernel
+    committed, per profiler column: row 0 by integer value, row 1 by value * 10 (see
+    ``compiled.plain_numbers``). The store is ``(width, 2, COUNT_LIMIT)`` int64 but allocated
+    zeroed by the system, so only the pages a column's values reach are ever touched.
     """
 
-    __slots__ = ("counts", "tops")
+    __slots__ = ("kernels", "scratch", "tops", "store", "store_tops", "distinct")
 
-    def __init__(self, limit: int):
-        self.counts = np.zeros((2, limit), dtype=np.int64)
+    def __init__(self, width: int, kernels):
+        limit = kernels.COUNT_LIMIT
+        self.kernels = kernels
+        self.scratch = np.zeros((2, limit), dtype=np.int64)
         self.tops = np.full(2, -1, dtype=np.int64)
+        self.store = np.zeros((width, 2, limit), dtype=np.int64)
+        self.store_tops = np.full((width, 2), -1, dtype=np.int64)
+        self.distinct = np.zeros(width, dtype=np.int64)  # nonzero entries per column
 
-    def flush(self, profiler: Profiler, j: int, complete: bool) -> bool:
-        """Add the counts to column ``j``'s stores when ``complete``; clear them either way."""
-        ints, tenths = (int(t) + 1 for t in self.tops)
-        if complete:
-            if ints:
-                profiler._int_counts[j] = _add_counts(
-                    profiler._int_counts[j], self.counts[0, :ints].copy()
-                )
-            if tenths:
-                profiler._tenth_counts[j] = _add_counts(
-                    profiler._tenth_counts[j], self.counts[1, :tenths].copy()
-                )
-            profiler._check_value_limit(j)
-        self.counts[0, :ints] = 0
-        self.counts[1, :tenths] = 0
-        self.tops[:] = -1
-        return complete
+    def run(
+        self,
+        columns: list[pa.Array | pa.ChunkedArray],
+        candidates: np.ndarray,
+        x: np.ndarray,
+        counting: np.ndarray,
+    ) -> np.ndarray:
+        """Convert (and count) the plain columns among ``candidates`` into the rows of ``x``.
 
+        Args:
+            columns: the chunk's string columns (arrays, or pieces), in profiler order.
+            candidates: the profiler columns to try; candidate ``pos`` fills ``x[pos]``.
+            x: ``(len(candidates), rows)`` float64.
+            counting: ``(len(candidates),)`` bool: whether the candidate counts its values.
 
-_NO_COUNTS = np.zeros((2, 0), dtype=np.int64)
-_NO_TOPS = np.full(2, -1, dtype=np.int64)
-
-
-def _plain_column(
-    kernels, column: pa.Array | pa.ChunkedArray, out: np.ndarray, counts: _KernelCounts | None
-) -> tuple[bool, int, float, float, bool] | None:
-    """``(converted, decimal cells, min, max, counted)`` of a plain column, by the compiled kernel.
-
-    ``converted``: every value is in ``out`` and min/max are right; otherwise every cell is
-    plain (the counts are right) but the values are still to be converted. ``counted``: every
-    cell went into ``counts`` (see ``compiled.plain_numbers``). None when the column has nulls
-    or a cell of another shape (``out`` is then to be refilled). A column in pieces is
-    converted piece by piece into the matching slices of ``out``.
-    """
-    if not isinstance(column, pa.ChunkedArray):
-        return _plain_piece(kernels, column, out, counts)
-    converted, decimals, lo, hi, counted = True, 0, math.inf, -math.inf, counts is not None
-    start = 0
-    for piece in column.chunks:
-        done = _plain_piece(kernels, piece, out[start : start + len(piece)], counts)
-        if done is None:
-            return None
-        start += len(piece)
-        converted = converted and done[0]
-        decimals += done[1]
-        if converted:
-            lo, hi = min(lo, done[2]), max(hi, done[3])
-        counted = counted and done[4]
-    return converted, decimals, lo, hi, counted
-
-
-def _plain_piece(
-    kernels, arr: pa.Array, out: np.ndarray, counts: _KernelCounts | None
-) -> tuple[bool, int, float, float, bool] | None:
-    """:func:`_plain_column` of one array."""
-    if not len(arr):
-        return True, 0, math.inf, -math.inf, counts is not None
-    if arr.null_count or not pa.types.is_string(arr.type) or arr.buffers()[2] is None:
-        return None
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[
-        arr.offset : arr.offset + len(arr) + 1
-    ]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    if counts is None:
-        status, decimals, lo, hi, counted = kernels.plain_numbers(
-            offsets, data, out, _NO_COUNTS, _NO_TOPS
+        Returns:
+            ``(len(candidates), 5)`` float64: per candidate the status (``NOT_PLAIN`` for a
+            column with a null or a cell of another shape: ``x`` is then to be refilled),
+            decimal cells, min, max (when ``EXACT``) and 1.0 when its counts were committed.
+        """
+        kernels = self.kernels
+        results = np.zeros((len(candidates), 5))
+        results[:, 0] = kernels.NOT_PLAIN
+        table: list[tuple[int, ...]] = []
+        for pos, j in enumerate(candidates.tolist()):
+            column = columns[j]
+            if column.type.id != _STRING_TYPE_ID:  # int32 offsets only
+                continue
+            listed = len(table)
+            start = 0
+            for piece in column.chunks if isinstance(column, pa.ChunkedArray) else (column,):
+                cells = len(piece)
+                if not cells:
+                    continue
+                _, offsets, data = piece.buffers()
+                if piece.null_count or data is None:
+                    del table[listed:]  # not plain: the general path takes the column
+                    break
+                row = (pos, j, offsets.address, piece.offset, cells, data.address, data.size)
+                table.append((*row, start))
+                start += cells
+        pieces = np.array(table, dtype=np.int64).reshape(-1, 8)
+        kernels.plain_chunk(
+            pieces,
+            x,
+            counting,
+            self.scratch,
+            self.tops,
+            self.store,
+            self.store_tops,
+            self.distinct,
+            results,
         )
-    else:
-        status, decimals, lo, hi, counted = kernels.plain_numbers(
-            offsets, data, out, counts.counts, counts.tops
-        )
-    if status == kernels.NOT_PLAIN:
-        return None
-    return status == kernels.EXACT, int(decimals), float(lo), float(hi), bool(counted)
+        return results
+
+    def counts(self, j: int, row: int) -> np.ndarray | None:
+        """Column ``j``'s committed counts of kind ``row`` (0: by value, 1: by value * 10)."""
+        top = int(self.store_tops[j, row])
+        return self.store[j, row, : top + 1] if top >= 0 else None
+
+    def drop(self, j: int) -> None:
+        """Forget column ``j``'s counts (it stopped counting)."""
+        for row in range(2):
+            self.store[j, row, : int(self.store_tops[j, row]) + 1] = 0
+        self.store_tops[j] = -1
+        self.distinct[j] = 0
+
+
+_STRING_TYPE_ID = pa.string().id
+
+
+def _summed(have: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
+    """Element-wise sum of two bincounts of different lengths (a new array; None: none)."""
+    if more is None:
+        return have
+    if have is None:
+        return more
+    return _add_counts(have.copy(), more)
 
 
 def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
