@@ -365,7 +365,8 @@ def _old_levels(levels: list[_Level], width: int) -> tuple[np.ndarray, np.ndarra
         origin = base.ctypes.data
         for h, items in held:
             old_start[h] = (items.ctypes.data - origin) // 8
-        return base, old_start
+        if all(old_start[h] + items.shape[1] <= base.shape[1] for h, items in held):
+            return base, old_start  # each level starts in row 0 of the buffer
     parts = []
     at = 0
     for h, items in held:
