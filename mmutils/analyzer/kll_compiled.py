@@ -376,17 +376,21 @@ def _old_levels(levels: list[_Level], width: int) -> tuple[np.ndarray, np.ndarra
     return np.concatenate(parts, axis=1), old_start
 
 
-def _sort_declined(rows, declined, steps, region, carry, block, buffer) -> None:
+def _sort_declined(rows, declined, steps, region, lengths, carry, block, buffer) -> None:
     """Go on with numpy's sort for ``rows``, each from the compaction where it declined.
 
     Each row of ``buffer`` holds its levels as they were just before that compaction; the
     rows are taken in the order they declined, so the ones a compaction concerns come first.
     Level 0's items are copied out of ``carry`` then ``block`` (the stream of its items) to be
-    sorted; the other levels are sorted where they are, in a copy of the rows' buffer.
+    sorted; the other levels are sorted where they are: in ``buffer`` when the rows are
+    consecutive, else in a copy of their rows, whose levels (``lengths`` items each at the end)
+    are then written back.
     """
     rows = rows[np.argsort(declined[rows], kind="stable")]
     since = declined[rows].tolist()
-    levels = buffer[rows]
+    first_row = int(rows[0])
+    consecutive = bool((rows == np.arange(first_row, first_row + len(rows))).all())
+    levels = buffer[first_row : first_row + len(rows)] if consecutive else buffer[rows]
     region = region.tolist()
     c = carry.shape[1]
     active = 0
@@ -412,7 +416,11 @@ def _sort_declined(rows, declined, steps, region, carry, block, buffer) -> None:
         levels[:active, at : at + even // 2] = items[:, offset:even:2]
         if h and n % 2:
             levels[:active, region[h]] = levels[:active, region[h] + even]
-    buffer[rows] = levels
+    if not consecutive:
+        for h, length in enumerate(lengths.tolist()):
+            if h and length:
+                used = slice(region[h], region[h] + length)
+                buffer[rows, used] = levels[:, used]
 
 
 def update_batch(batch: KLLBatch, block: np.ndarray, copy: bool) -> None:
@@ -454,7 +462,7 @@ def update_batch(batch: KLLBatch, block: np.ndarray, copy: bool) -> None:
         return
     rows = np.flatnonzero(declined >= 0)
     if len(rows):
-        _sort_declined(rows, declined, steps, region, carry, values, buffer)
+        _sort_declined(rows, declined, steps, region, layout[0], carry, values, buffer)
     c = carry.shape[1]
     zero = _Level(width)
     if start < c:
