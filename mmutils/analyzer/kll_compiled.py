@@ -113,39 +113,36 @@ def _compact_row(
     even: int,
     offset: int,
     kept: np.ndarray,
+    low: int,
+    high: int,
+    total: int,
     counts: np.ndarray,
     marks: np.ndarray,
     scratch: np.ndarray,
-) -> bool:
+) -> int:
     """Write items ``offset, offset + 2, …`` of ``first`` then ``second`` sorted into ``kept``.
 
-    ``first`` and ``second`` hold ``even`` items together. Returns False, writing nothing, when
-    the row declines (see the module docstring). ``counts`` (``4 * even`` at least), ``marks``
-    (``even // 2 + 1``) and ``scratch`` (``even``) are work space.
+    ``first`` and ``second`` hold ``even`` items together: countable integers (see the module
+    docstring) from ``low`` to ``high`` at most, ``total`` their exact sum. Returns the sum of
+    the kept items, or -1, writing nothing, when the row declines: it spans more values than
+    it has items, and more than :data:`SORT_LIMIT`. ``counts`` (``4 * even`` at least),
+    ``marks`` (``even // 2 + 1``) and ``scratch`` (``even``) are work space.
     """
     half = even // 2
-    low = np.int64(VALUE_LIMIT)
-    high = np.int64(-1)
-    total = np.int64(0)
-    bad = False
-    if first.size:
-        low, high, total, bad = _scan_row(first, low, high, total, bad)
-    if second.size:
-        low, high, total, bad = _scan_row(second, low, high, total, bad)
-    if bad:
-        return False
     span = high - low + 1
     if span > max(even, 2):
         if even > SORT_LIMIT:
-            return False
+            return -1
         # integers whose equal items are the same double: any sort gives numpy's bits
         work = scratch[:even]
         work[: first.size] = first
         work[first.size :] = second
         work.sort()
+        kept_total = 0
         for j in range(half):
             kept[j] = work[offset + 2 * j]
-        return True
+            kept_total += np.int64(kept[j])
+        return kept_total
     if span <= 2:  # one or two values: the count of the higher one is in the sum
         lows = even - (total - low * even)
         keep_low = min(half, max(0, (lows - offset + 1) // 2))
@@ -153,7 +150,7 @@ def _compact_row(
             kept[j] = np.float64(low)
         for j in range(keep_low, half):
             kept[j] = np.float64(low + 1)
-        return True
+        return keep_low * low + (half - keep_low) * (low + 1)
     interleave = span <= _INTERLEAVED_SPAN
     table = counts[: 4 * span if interleave else span]
     table[:] = 0
@@ -176,10 +173,12 @@ def _compact_row(
         seen += table[b]
         steps[min(half, max(0, (seen - offset + 1) // 2))] += 1
     value = low
+    kept_total = 0
     for j in range(half):
         value += steps[j]
         kept[j] = np.float64(value)
-    return True
+        kept_total += value
+    return kept_total
 
 
 def _schedule(m: int, caps: np.ndarray, layout: np.ndarray, levels: int, size: int, total: int):
@@ -290,10 +289,23 @@ def _update(
     counts = np.empty(4 * widest, dtype=np.int64)
     marks = np.empty(widest // 2 + 1, dtype=np.int64)
     scratch = np.empty(widest, dtype=np.float64)
+    # what the levels above 0 of the row at hand hold: the smallest and largest item and the
+    # sum (as integers) and whether an item is not countable, kept up to date as kept items
+    # are appended, so that only level 0's items are scanned
+    lows = np.empty(MAX_LEVELS, dtype=np.int64)
+    highs = np.empty(MAX_LEVELS, dtype=np.int64)
+    sums = np.empty(MAX_LEVELS, dtype=np.int64)
+    bad = np.empty(MAX_LEVELS, dtype=np.bool_)
     for r in range(width):
         row = buffer[r]
+        lows[:] = VALUE_LIMIT
+        highs[:] = -1
+        sums[:] = 0
+        bad[:] = False
         for h in range(1, old_levels):
-            row[region[h] : region[h] + before[h]] = old[r, old_start[h] : old_start[h] + before[h]]
+            held = row[region[h] : region[h] + before[h]]
+            held[:] = old[r, old_start[h] : old_start[h] + before[h]]
+            lows[h], highs[h], sums[h], bad[h] = _scan_row(held, lows[h], highs[h], 0, False)
         for t in range(steps.shape[0]):
             h = steps[t, _LEVEL]
             n = steps[t, _LENGTH]
@@ -302,18 +314,44 @@ def _update(
                 first_item = steps[t, _START]
                 first = carry[r, min(first_item, c) : min(first_item + even, c)]
                 second = block[r, max(first_item, c) - c : max(first_item + even, c) - c]
+                low, high, item_sum, declines = _scan_row(first, VALUE_LIMIT, -1, 0, False)
+                low, high, item_sum, declines = _scan_row(second, low, high, item_sum, declines)
             else:
                 first = row[region[h] : region[h] + even]
                 second = row[:0]
+                # the level's range covers the compacted items (and the odd last one)
+                low, high, item_sum, declines = lows[h], highs[h], sums[h], bad[h]
+                if n % 2 and not declines:
+                    item_sum -= np.int64(row[region[h] + even])
             dest = region[h + 1] + steps[t, _DEST]
             kept = row[dest : dest + even // 2]
-            if not _compact_row(
-                first, second, even, steps[t, _OFFSET], kept, counts, marks, scratch
-            ):
+            kept_total = -1
+            if not declines:
+                kept_total = _compact_row(
+                    first,
+                    second,
+                    even,
+                    steps[t, _OFFSET],
+                    kept,
+                    low,
+                    high,
+                    item_sum,
+                    counts,
+                    marks,
+                    scratch,
+                )
+            if kept_total < 0:
                 declined[r] = t
                 break
-            if h > 0 and n % 2:
-                row[region[h]] = row[region[h] + even]
+            lows[h + 1] = min(lows[h + 1], np.int64(kept[0]))
+            highs[h + 1] = max(highs[h + 1], np.int64(kept[even // 2 - 1]))
+            sums[h + 1] += kept_total
+            if h > 0:
+                if n % 2:
+                    row[region[h]] = row[region[h] + even]
+                lows[h], highs[h], sums[h], bad[h] = _scan_row(
+                    row[region[h] : region[h] + n % 2], VALUE_LIMIT, -1, 0, False
+                )
     return buffer, region, steps, declined, levels, size, total, start
 
 
