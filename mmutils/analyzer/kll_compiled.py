@@ -11,7 +11,10 @@ on several cores at once):
   rows, and it gives each level's largest length, hence one buffer for all levels above 0;
 * then row by row, every compaction of the schedule. Level 0 is read where it is (the items
   left from earlier updates, then the new values: a slice of the profiler's chunk), and a
-  level's items sit at the start of its region of the buffer, so nothing is gathered.
+  level's items sit at the start of its region of the buffer, so nothing is gathered. Only
+  level 0's items are scanned for the test below: the kernel knows what it appends to the
+  other levels (sorted kept items: their range and sum), so it keeps each level's range, sum
+  and countability up to date instead (their items from earlier updates are scanned once).
 
 Most numeric columns of monitored data are flags and small counts, so most rows hold only a
 few distinct small integers: for those the kept items follow from how many times each value
