@@ -81,13 +81,8 @@ def _compact_once(rows: list, offset: int, sorted_rows: list) -> list[int]:
     k = 2 * (n // 2 - 1)  # level 0 holds n items
     assert capacity(0, k) == n
     reference, compiled = KLLBatch(len(rows), k), KLLBatch(len(rows), k)
-    if offset:  # a first compaction flips the offset of the second one
-        for batch in (reference, compiled):
-            batch.update(np.zeros((len(rows), n + 1)), compactor=None)
-            batch._levels[0].pieces, batch._levels[0].length = [], 0
-            batch._levels = batch._levels[:1]
-            batch._size = 0
-            batch._total = capacity(0, k)
+    for batch in (reference, compiled):
+        batch._levels[0].num_compress = offset  # compacted once before: the offset flips
     del sorted_rows[:]
     reference.update(x)
     compiled.update(x, compactor=update_batch)
