@@ -1,10 +1,10 @@
-"""The compiled KLL compaction (mmutils.analyzer.kll_compiled) against the numpy path, bit for bit.
+"""The compiled KLL update (mmutils.analyzer.kll_compiled) against the numpy path, bit for bit.
 
-Every comparison feeds the same values to two :class:`KLLBatch` es, one compacting with numpy
-(the reference) and one with :func:`compact_level`, and compares the compactor levels as raw
-bits (``-0.0`` and ``0.0`` compare equal as floats), the compaction counters, and what
-``finalized`` / ``merge`` make of them. :func:`compact_level` itself is checked for which rows
-it counts and which it leaves to numpy.
+Every comparison feeds the same values to two :class:`KLLBatch` es, one updated with numpy
+(the reference) and one with :func:`update_batch`, and compares the compactor levels as raw
+bits (``-0.0`` and ``0.0`` compare equal as floats), the compaction counters and counts, and
+what ``finalized`` / ``merge`` / ``stack`` / ``take`` make of them. Which rows the kernel
+counts and which it leaves to numpy's sort is checked on single compactions.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import pyarrow as pa
 import pytest
 
 from mmutils.analyzer import profile as profile_mod
-from mmutils.analyzer.kll import KLLBatch
+from mmutils.analyzer.kll import KLLBatch, KLLSketch, capacity
 
 pytest.importorskip("numba")
 kll_compiled = pytest.importorskip("mmutils.analyzer.kll_compiled")
-compact_level = kll_compiled.compact_level
+update_batch = kll_compiled.update_batch
 
 
 def _bits(levels: list[np.ndarray]) -> list[bytes]:
@@ -33,20 +33,23 @@ def _layout(batch: KLLBatch) -> list[tuple[int, int, int]]:
 
 def _assert_same(reference: KLLBatch, compiled: KLLBatch) -> None:
     assert _layout(compiled) == _layout(reference)
+    assert (compiled._size, compiled._total) == (reference._size, reference._total)
     want, got = reference.level_arrays(), compiled.level_arrays()
     assert [a.shape for a in got] == [a.shape for a in want]
     assert _bits(got) == _bits(want)
 
 
-def _both(x: np.ndarray, chunk: int, copy: bool = False) -> tuple[KLLBatch, KLLBatch]:
+def _both(
+    x: np.ndarray, chunk: int, copy: bool = False, k: int = 2048
+) -> tuple[KLLBatch, KLLBatch]:
     """The numpy and the compiled batch after the same updates, ``chunk`` values at a time."""
     width = x.shape[0]
-    reference, compiled = KLLBatch(width), KLLBatch(width)
+    reference, compiled = KLLBatch(width, k), KLLBatch(width, k)
     for start in range(0, x.shape[1], chunk):
         block = x[:, start : start + chunk]
         reference.update(block, copy=copy)
-        compiled.update(block, copy=copy, compactor=compact_level)
-    _assert_same(reference, compiled)
+        compiled.update(block, copy=copy, compactor=update_batch)
+        _assert_same(reference, compiled)
     return reference, compiled
 
 
@@ -54,21 +57,46 @@ def _rng(seed: int = 7) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+@pytest.fixture
+def sorted_rows(monkeypatch) -> list:
+    """The rows handed to numpy's sort, and from which compaction, at each compiled update."""
+    calls = []
+
+    def recording(rows, declined, *args):
+        calls.append([(int(r), int(declined[r])) for r in rows])
+        return sort_declined(rows, declined, *args)
+
+    sort_declined = kll_compiled._sort_declined
+    monkeypatch.setattr(kll_compiled, "_sort_declined", recording)
+    return calls
+
+
 # -- which rows are counted ----------------------------------------------------------------
 
 
-def _compact_directly(rows: list[list[float]], offset: int = 0):
-    level = np.array(rows, dtype=np.float64)
-    even = level.shape[1] - level.shape[1] % 2
-    out = np.full((level.shape[0], even // 2), np.nan)
-    declined, items = compact_level([level], even, offset, out)
-    expected = np.sort(level[:, :even], axis=1)[:, offset:even:2]
-    return declined.tolist(), items, out, expected
+def _compact_once(rows: list, offset: int, sorted_rows: list) -> list[int]:
+    """Compact ``rows`` (n + 1 items each: one compaction of n) both ways; the rows numpy sorted."""
+    x = np.array(rows, dtype=np.float64)
+    n = x.shape[1] - 1
+    k = 2 * (n // 2 - 1)  # level 0 holds n items
+    assert capacity(0, k) == n
+    reference, compiled = KLLBatch(len(rows), k), KLLBatch(len(rows), k)
+    for batch in (reference, compiled):
+        batch._levels[0].num_compress = offset  # compacted once before: the offset flips
+    del sorted_rows[:]
+    reference.update(x)
+    compiled.update(x, compactor=update_batch)
+    _assert_same(reference, compiled)
+    assert compiled._levels[0].num_compress == 1 + offset
+    assert [layout[2] for layout in _layout(compiled)][0] == offset
+    assert len(sorted_rows) <= 1
+    return [r for r, step in sorted_rows[0]] if sorted_rows else []
 
 
-def test_counts_integer_rows_and_declines_the_others():
+def test_counts_integer_rows_and_declines_the_others(sorted_rows):
     rng = _rng(1)
-    n = 64
+    n = 600  # more than SORT_LIMIT items: a row spanning more values than items declines
+    assert n > kll_compiled.SORT_LIMIT
     rows = [
         rng.integers(0, 2, n),  # flags: counted
         rng.integers(0, 40, n),  # small integers: counted
@@ -82,39 +110,30 @@ def test_counts_integer_rows_and_declines_the_others():
         np.r_[rng.integers(0, 3, n - 1), 60_000],  # spans more values than items: declines
         np.zeros(n),  # one value: counted
     ]
-    declined, items, out, expected = _compact_directly(rows)
-    assert declined == [3, 4, 5, 6, 7, 8, 9]
-    counted = [r for r in range(len(rows)) if r not in declined]
-    assert np.array_equal(out[counted], expected[counted])
-    assert np.isnan(out[declined]).all()  # left for the caller
-    # the declined rows' items come back as they are, in order
-    assert _bits(list(items)) == _bits([np.array(rows[r], dtype=np.float64) for r in declined])
+    rows = [np.r_[row, 1.0] for row in rows]  # the one item that overflows level 0
+    assert _compact_once(rows, 0, sorted_rows) == [3, 4, 5, 6, 7, 8, 9]
+    assert _compact_once(rows, 1, sorted_rows) == [3, 4, 5, 6, 7, 8, 9]
+
+
+def test_small_levels_of_wide_integers_are_sorted_by_the_kernel(sorted_rows):
+    # up to SORT_LIMIT items of integers 0 <= v < 65536 (no -0.0): any sort gives numpy's bits
+    rng = _rng(3)
+    n = kll_compiled.SORT_LIMIT
+    rows = [
+        np.r_[rng.integers(0, 65_536, n), 1],
+        np.r_[rng.integers(0, 3, n - 1), 60_000, 1],
+        np.r_[rng.integers(0, 65_536, n - 1), -0.0, 1],  # -0.0: numpy's
+    ]
+    for offset in (0, 1):
+        assert _compact_once(rows, offset, sorted_rows) == [2]
 
 
 @pytest.mark.parametrize("offset", [0, 1])
 @pytest.mark.parametrize("span", [1, 2, 3, 17, 255, 256, 257, 1000])
-def test_counted_rows_equal_the_sort(offset, span):
+def test_counted_rows_equal_the_sort(offset, span, sorted_rows):
     rng = _rng(span)
     level = rng.integers(0, span, (5, 2051)).astype(np.float64) + rng.integers(0, 60_000, (5, 1))
-    declined, _, out, expected = _compact_directly(level.tolist(), offset)
-    assert declined == []
-    assert np.array_equal(out, expected)
-
-
-def test_reads_many_pieces_and_column_slices_in_place():
-    rng = _rng(2)
-    chunk = rng.integers(0, 30, (6, 5000)).astype(np.float64)
-    pieces = [chunk[:, 10:11].copy(), chunk[:, 100:400], chunk[:, 900:1000], chunk[:, 7:9]]
-    pieces += [chunk[:, a : a + 37] for a in range(1200, 2600, 200)]
-    pieces.append(np.asfortranarray(chunk[:, 4000:4100]))  # copied
-    assert len(pieces) > kll_compiled.MAX_PIECES  # the last ones are joined first
-    joined = np.concatenate(pieces, axis=1)
-    even = joined.shape[1] - joined.shape[1] % 2
-    for offset in (0, 1):
-        out = np.empty((6, even // 2))
-        declined, _ = compact_level(pieces, even, offset, out)
-        assert len(declined) == 0
-        assert np.array_equal(out, np.sort(joined[:, :even], axis=1)[:, offset:even:2])
+    assert _compact_once(level.tolist(), offset, sorted_rows) == []
 
 
 # -- whole sketches: compiled updates equal numpy updates --------------------------------------
@@ -216,30 +235,102 @@ def test_copies_and_odd_inputs():
     one = rng.integers(0, 3, 9_000).astype(np.float64)
     reference, compiled = KLLBatch(1), KLLBatch(1)
     reference.update(one)
-    compiled.update(one, compactor=compact_level)
+    compiled.update(one, compactor=update_batch)
     _assert_same(reference, compiled)
     # many small updates: levels of many pieces
     _both(rng.integers(0, 4, (2, 12_000)).astype(np.float64), 97)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_random_mixtures_and_chunkings(seed):
-    rng = _rng(100 + seed)
-    n = int(rng.integers(5_000, 40_000))
+def test_level_0_keeps_views_of_the_values_unless_copied():
+    # the profiler reuses a chunk's value buffer only once no sketch keeps a view of it
+    values = _rng(14).integers(0, 3, (3, 5000)).astype(np.float64)
+    viewed, copied = KLLBatch(3), KLLBatch(3)
+    viewed.update(values, copy=False, compactor=update_batch)
+    copied.update(values, compactor=update_batch)
+    assert viewed.shares_memory(values)  # the items after the last compaction are views
+    assert not copied.shares_memory(values)
+    viewed.update(np.zeros((3, 4000)), copy=False, compactor=update_batch)
+    assert not viewed.shares_memory(values)  # compacted away
+
+
+def test_a_rebuilt_sketch_over_its_capacity_is_updated_by_numpy():
+    # from_levels does not condense: the first update then starts over the capacity
+    levels = [np.arange(3000.0) % 7, np.arange(1500.0) % 5]
+    reference, compiled = KLLSketch.from_levels(levels), KLLSketch.from_levels(levels)
+    assert compiled._batch._size > compiled._batch._total
+    values = np.arange(5000.0).reshape(1, -1) % 11
+    reference._batch.update(values)
+    compiled._batch.update(values, compactor=update_batch)
+    _assert_same(reference._batch, compiled._batch)
+
+
+def _random_rows(rng: np.random.Generator, width: int, n: int) -> np.ndarray:
+    """``width`` rows of ``n`` values, each of one kind, with stretches of another kind."""
     kinds = [
-        lambda: rng.integers(0, 2, n),
-        lambda: rng.integers(0, int(rng.integers(3, 3_000)), n) + int(rng.integers(0, 60_000)),
-        lambda: np.round(rng.normal(100, 30, n), 1),
+        lambda: rng.integers(0, 2, n),  # flags
+        lambda: rng.integers(0, int(rng.integers(3, 300)), n),  # small integers
+        lambda: rng.integers(0, int(rng.integers(300, 3_000)), n) + int(rng.integers(0, 60_000)),
+        lambda: rng.integers(0, 10**9, n),  # wide range
+        lambda: np.round(rng.normal(100, 30, n), 1),  # fractions
+        lambda: rng.standard_cauchy(n),  # floats of every size, no NaN
         lambda: rng.choice([0.0, -0.0, 1.0, 2.0], n, p=[0.4, 0.01, 0.3, 0.29]),
         lambda: rng.choice([0.0, 1.0, 65_535.0, 65_536.0, np.inf], n, p=[0.3, 0.3, 0.2, 0.1, 0.1]),
         lambda: rng.integers(-3, 3, n),
     ]
-    width = int(rng.integers(1, 6))
     x = np.stack([kinds[int(k)]() for k in rng.integers(0, len(kinds), width)]).astype(np.float64)
     # stretches of one kind inside another: rows go from counted to declined and back
-    start = int(rng.integers(0, n - 3_000))
-    x[:, start : start + 3_000] = rng.integers(0, 2, (width, 3_000))
-    _both(x, int(rng.integers(50, 20_000)), copy=bool(seed % 2))
+    for _ in range(int(rng.integers(0, 4))):
+        length = int(rng.integers(1, max(2, n // 3)))
+        start = int(rng.integers(0, max(1, n - length)))
+        rows = rng.integers(0, width, int(rng.integers(1, width + 1)))
+        x[rows, start : start + length] = kinds[int(rng.integers(0, len(kinds)))]()[:length]
+    return x
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_mixtures_widths_and_chunkings(seed):
+    rng = _rng(100 + seed)
+    width = int(rng.integers(1, 41))
+    if seed % 4 == 0:  # small chunks, down to one value
+        n, chunk = int(rng.integers(2_000, 9_000)), int(rng.integers(1, 60))
+    else:
+        n, chunk = int(rng.integers(5_000, 160_000)), int(rng.integers(60, 70_001))
+    x = _random_rows(rng, width, n)
+    reference, compiled = _both(x, chunk, copy=bool(seed % 2))
+    _assert_same(reference.finalized(), compiled.finalized())
+    # another batch over other values, fed in other chunks: merged, stacked, taken
+    y = _random_rows(rng, width, n)
+    other_ref, other_comp = _both(y, int(rng.integers(1_000, 70_001)), copy=not seed % 2)
+    keep = sorted({int(i) for i in rng.integers(0, width, max(1, width // 2))})
+    _assert_same(reference.take(keep), compiled.take(keep))
+    if _layout(reference) == _layout(other_ref):
+        _assert_same(KLLBatch.stack([reference, other_ref]), KLLBatch.stack([compiled, other_comp]))
+    _assert_same(reference.merge(other_ref), compiled.merge(other_comp))
+    _assert_same(reference.finalized(), compiled.finalized())
+    # compiled updates go on after a merge, a take and a finalized
+    z = _random_rows(rng, width, 30_000)
+    for ref, comp in [
+        (reference, compiled),
+        (reference.take(keep), compiled.take(keep)),
+        (reference.finalized(), compiled.finalized()),
+    ]:
+        rows = z[: ref.width]
+        ref.update(rows, copy=False)
+        comp.update(rows, copy=False, compactor=update_batch)
+        _assert_same(ref, comp)
+
+
+def test_stacked_batches_go_on_compiled():
+    rng = _rng(15)
+    x, y = _random_rows(rng, 7, 90_000), _random_rows(rng, 5, 90_000)
+    ref_x, comp_x = _both(x, 65_536)
+    ref_y, comp_y = _both(y, 65_536)
+    reference, compiled = KLLBatch.stack([ref_x, ref_y]), KLLBatch.stack([comp_x, comp_y])
+    _assert_same(reference, compiled)
+    more = _random_rows(rng, 12, 70_000)
+    reference.update(more, copy=False)
+    compiled.update(more, copy=False, compactor=update_batch)
+    _assert_same(reference, compiled)
 
 
 def test_the_input_is_not_changed():
@@ -268,14 +359,16 @@ def _table(n: int) -> pa.Table:
 
 @pytest.fixture
 def compactions(monkeypatch) -> list:
-    """The ``even`` of every compiled compaction the profiler makes from now on."""
+    """The number of compactions of every compiled update the profiler makes from now on."""
     calls = []
 
     def counting(*args):
-        calls.append(args[1])
-        return compact_level(*args)
+        result = update(*args)
+        calls.append(len(result[2]))
+        return result
 
-    monkeypatch.setattr(kll_compiled, "compact_level", counting)
+    update = kll_compiled._update
+    monkeypatch.setattr(kll_compiled, "_update", counting)
     monkeypatch.setattr(profile_mod, "_compactor", None)  # the profiler looks it up again
     return calls
 
@@ -295,7 +388,7 @@ def test_the_profiler_uses_the_compiled_compaction_only_once_numba_is_loaded(
     compiled = profile_mod.Profiler(t.column_names)
     for start in range(0, t.num_rows, 7_000):
         compiled.update(t.slice(start, 7_000))
-    assert len(calls) > 20
+    assert sum(calls) > 20
     assert compiled.result() == reference.result()
     for name in t.column_names:
         assert _bits(compiled.sketch(name).levels) == _bits(reference.sketch(name).levels)

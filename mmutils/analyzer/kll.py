@@ -18,10 +18,10 @@ of values. Compaction points depend only on counts, so all columns of a batch co
 and one ``np.sort(axis=1)`` serves them all. :class:`KLLSketch` is the single-column view.
 Values are appended in slices up to the next overflow point, never one by one.
 
-This module is pure numpy and is the reference. :meth:`KLLBatch.update` can hand its
-compactions to a :data:`Compactor` — the profiler passes the compiled one of
-:mod:`mmutils.analyzer.kll_compiled` when numba is loaded — which must give the same items
-bit for bit; the rows it leaves out are sorted here.
+This module is pure numpy and is the reference. :meth:`KLLBatch.update` can hand a whole
+update to a :data:`Compactor` — the profiler passes the compiled one of
+:mod:`mmutils.analyzer.kll_compiled` when numba is loaded — which must leave the batch exactly
+as this module would, bit for bit.
 """
 
 from __future__ import annotations
@@ -48,13 +48,11 @@ DEFAULT_C = 0.64
 NUM_BUCKETS = 10
 
 
-#: A compiled compaction (:func:`mmutils.analyzer.kll_compiled.compact_level`):
-#: ``compactor(pieces, even, offset, emitted)`` writes into ``emitted`` (``(width, even // 2)``),
-#: for the rows it can, items ``offset, offset + 2, …`` of the row's first ``even`` items (over
-#: the level's ``pieces``, in order) sorted, and returns ``(rows, items)``: the indices of the
-#: rows it left out and their first ``even`` items, unsorted. Those are sorted with numpy here,
-#: exactly as without a compactor. The results must be the numpy path's, bit for bit.
-Compactor = Callable[[list[np.ndarray], int, int, np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: A compiled update (:func:`mmutils.analyzer.kll_compiled.update_batch`):
+#: ``compactor(batch, block, copy)`` adds the ``(width, m)`` float64 ``block`` to ``batch`` as
+#: :meth:`KLLBatch.update` does without it: the same levels bit for bit, the same counters, and
+#: views of ``block`` kept in level 0 unless ``copy``.
+Compactor = Callable[["KLLBatch", np.ndarray, bool], None]
 
 
 def capacity(height: int, k: int = DEFAULT_K, c: float = DEFAULT_C) -> int:
@@ -89,27 +87,18 @@ class _Level:
             self.pieces.append(block)
             self.length += block.shape[1]
 
-    def compact(self, width: int, compactor: Compactor | None = None) -> np.ndarray:
+    def compact(self, width: int) -> np.ndarray:
         """Compact once; return the emitted items (``width`` rows) for the next level.
 
-        Without ``compactor``, the first even number of items is copied once into a buffer
-        sorted in place (the pieces are not joined first), and the emitted items are a strided
-        view of it. With one, it fills the emitted items of the rows it can and the other
-        rows are sorted as without it (see :data:`Compactor`).
+        The first even number of items is copied once into a buffer sorted in place (the
+        pieces are not joined first), and the emitted items are a strided view of it.
         """
         n = self.length
         even = n - n % 2
         if self.num_compress % 2 == 1:
             self.offset = 1 - self.offset
         # deequ's random offset choice is commented out: the flip above is all there is.
-        if compactor is not None:
-            emitted = np.empty((width, even // 2), dtype=np.float64)
-            declined, items = compactor(self.pieces, even, self.offset, emitted)
-            if len(declined):
-                items.sort(axis=1)
-                emitted[declined] = items[:, self.offset : even : 2]
-            tail = self.pieces[-1][:, -1:].copy() if n % 2 else None
-        elif len(self.pieces) == 1:
+        if len(self.pieces) == 1:
             first = self.pieces[0]
             buf = np.sort(first[:, :even], axis=1)
             tail = first[:, even:].copy()
@@ -157,12 +146,12 @@ class KLLBatch:
         self._levels.append(_Level(self.width))
         self._total = sum(capacity(h, self.k, self.c) for h in range(len(self._levels)))
 
-    def _condense(self, compactor: Compactor | None = None) -> None:
+    def _condense(self) -> None:
         for height, level in enumerate(self._levels):
             if level.length >= capacity(height, self.k, self.c):
                 if height + 1 >= len(self._levels):
                     self._expand()
-                self._levels[height + 1].append(level.compact(self.width, compactor))
+                self._levels[height + 1].append(level.compact(self.width))
                 self._size = sum(lv.length for lv in self._levels)
                 return
 
@@ -173,14 +162,17 @@ class KLLBatch:
 
         ``copy=False`` keeps views of ``values`` until they are compacted: for callers that
         never change the array afterwards (the profiler's per-chunk matrix). ``compactor``
-        (see :data:`Compactor`) does the compactions this update triggers; the result is the
-        same bit for bit.
+        (see :data:`Compactor`) does the whole update instead; the result is the same bit for
+        bit.
         """
         block = np.asarray(values, dtype=np.float64)
         if block.ndim == 1:
             block = block.reshape(1, -1)
         if block.shape[0] != self.width:
             raise ValueError(f"expected {self.width} rows of values, got {block.shape[0]}")
+        if compactor is not None:
+            compactor(self, block, copy)
+            return
         m = block.shape[1]
         pos = 0
         level0 = self._levels[0]
@@ -192,7 +184,7 @@ class KLLBatch:
             self._size += take
             pos += take
             if self._size > self._total:
-                self._condense(compactor)
+                self._condense()
                 level0 = self._levels[0]
 
     def merge(self, other: KLLBatch) -> KLLBatch:

@@ -77,7 +77,7 @@ COMPILED_MIN_ROWS = 60_000
 COMPILED_INPUT_BYTES = 64 << 20
 # chunk value buffers a profiler keeps for reuse (the sketches may still view the last two)
 _BUFFERS = 3
-# kll_compiled.compact_level once tried: None = not yet, False = unavailable
+# kll_compiled.update_batch once tried: None = not yet, False = unavailable
 _compactor = None
 # the numba kernels module once tried: None = not yet, False = unavailable
 _compiled_module = None
@@ -102,7 +102,7 @@ def warm_kernels() -> bool:
 
 
 def _kll_compactor():
-    """``kll_compiled.compact_level``, or None when it fails to load (numpy sorts instead)."""
+    """``kll_compiled.update_batch``, or None when it fails to load (numpy sorts instead)."""
     global _compactor
     if _compactor is None:
         module = optional_module(
@@ -110,7 +110,7 @@ def _kll_compactor():
             _log,
             "compiled KLL compaction unavailable, sorting with numpy",
         )
-        _compactor = module and module.compact_level
+        _compactor = module and module.update_batch
     return _compactor or None
 
 
@@ -460,9 +460,10 @@ class Profiler:
     def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, added: np.ndarray) -> None:
         """Feed the chunk's values to the sketches (``added``: values present per column).
 
-        Once this process has loaded the numba kernels (never loaded here for that), the
-        sketches' compactions count the rows of small integers instead of sorting them
-        (:func:`mmutils.analyzer.kll_compiled.compact_level`; the same sketches bit for bit).
+        Once this process has loaded the numba kernels (never loaded here for that), each
+        update runs compiled and its compactions count the rows of small integers instead of
+        sorting them (:func:`mmutils.analyzer.kll_compiled.update_batch`; the same sketches
+        bit for bit).
         """
         compactor = _kll_compactor() if _compiled_module else None
         pos_of = {int(j): pos for pos, j in enumerate(numeric)}
