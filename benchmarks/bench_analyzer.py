@@ -287,7 +287,7 @@ def _case_floor(paths: dict) -> int:
             np.zeros(width, bool),
             no_counts,
             no_tops,
-            np.zeros((width, 2, 0), np.int64),
+            np.zeros((2, 0, width), np.int64),
             np.full((width, 2), -1, np.int64),
             np.zeros(width, np.int64),
             results,

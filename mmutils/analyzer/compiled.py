@@ -303,7 +303,7 @@ def _plain_chunk(
         x: ``(columns, rows)`` float64: row ``r`` receives its column's values.
         counting: ``(columns,)`` bool: whether row ``r``'s column counts its values.
         scratch: ``(2, COUNT_LIMIT)`` int64, all zero (left so); ``tops``: ``(2,)`` int64, -1.
-        store: ``(width, 2, COUNT_LIMIT)`` int64: each profiler column's counts so far (a
+        store: ``(2, COUNT_LIMIT, width)`` int64: each profiler column's counts so far (a
             column's chunk counts are added only when every one of its cells was counted).
         store_tops: ``(width, 2)`` int64: the largest index written in each store row.
         distinct: ``(width,)`` int64: nonzero entries in each column's store.
@@ -357,9 +357,9 @@ def _plain_chunk(
                     c = scratch[f, v]
                     if c != 0:
                         if commit:
-                            if store[column, f, v] == 0:
+                            if store[f, v, column] == 0:
                                 distinct[column] += 1
-                            store[column, f, v] += c
+                            store[f, v, column] += c
                         scratch[f, v] = 0
                 if commit:
                     store_tops[column, f] = max(store_tops[column, f], top)

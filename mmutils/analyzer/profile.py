@@ -697,8 +697,9 @@ class _PlainPass:
 
     Besides the scratch the kernel counts a column's chunk into, it holds the counts the kernel
     committed, per profiler column: row 0 by integer value, row 1 by value * 10 (see
-    ``compiled.plain_numbers``). The store is ``(width, 2, COUNT_LIMIT)`` int64 but allocated
-    zeroed by the system, so only the pages a column's values reach are ever touched.
+    ``compiled.plain_numbers``). The store is ``(2, COUNT_LIMIT, width)`` int64, allocated
+    zeroed by the system: the columns' counts of a value lie side by side, so the memory
+    touched is what the largest value reaches, not a page (or a 2 MB huge page) per column.
     """
 
     __slots__ = ("kernels", "scratch", "tops", "store", "store_tops", "distinct")
@@ -708,7 +709,7 @@ class _PlainPass:
         self.kernels = kernels
         self.scratch = np.zeros((2, limit), dtype=np.int64)
         self.tops = np.full(2, -1, dtype=np.int64)
-        self.store = np.zeros((width, 2, limit), dtype=np.int64)
+        self.store = np.zeros((2, limit, width), dtype=np.int64)
         self.store_tops = np.full((width, 2), -1, dtype=np.int64)
         self.distinct = np.zeros(width, dtype=np.int64)  # nonzero entries per column
 
@@ -770,12 +771,12 @@ class _PlainPass:
     def counts(self, j: int, row: int) -> np.ndarray | None:
         """Column ``j``'s committed counts of kind ``row`` (0: by value, 1: by value * 10)."""
         top = int(self.store_tops[j, row])
-        return self.store[j, row, : top + 1] if top >= 0 else None
+        return self.store[row, : top + 1, j] if top >= 0 else None
 
     def drop(self, j: int) -> None:
         """Forget column ``j``'s counts (it stopped counting)."""
         for row in range(2):
-            self.store[j, row, : int(self.store_tops[j, row]) + 1] = 0
+            self.store[row, : int(self.store_tops[j, row]) + 1, j] = 0
         self.store_tops[j] = -1
         self.distinct[j] = 0
 
