@@ -587,7 +587,7 @@ def test_warm_kernels_loads_every_profiler_kernel_before_a_job():
     assert profile.warm_kernels() is True
     from mmutils.analyzer import compiled
 
-    for kernel in (compiled.moments, compiled.plain_numbers):  # the kernels profile.py calls
+    for kernel in (compiled.moments, compiled.plain_chunk):  # the kernels profile.py calls
         assert kernel.signatures, kernel
 
 
