@@ -466,21 +466,48 @@ def _measure(
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def _median_run(
-    case: str, paths: dict, workers: int, repeat: int, peers_python: Path | None = None
-) -> dict | None:
-    """Median seconds (and the largest peak RSS) of ``repeat`` runs, each in a fresh process."""
-    runs = []
-    for _ in range(repeat):
-        res = _measure(case, paths, workers, peers_python)
-        if res is None:
-            return None
-        runs.append(res)
-    runs.sort(key=lambda r: r["seconds"])
+def _median(runs: list[dict]) -> dict:
+    """The median run's figures, the largest peak RSS of all, and every run's seconds."""
+    runs = sorted(runs, key=lambda r: r["seconds"])
     best = dict(runs[len(runs) // 2])
     best["peak_mb"] = max(r["peak_mb"] for r in runs)
     best["all"] = [round(r["seconds"], 2) for r in runs]
     return best
+
+
+def _interleaved_runs(
+    plan: list[tuple[str, int]],
+    paths: dict,
+    repeat: int,
+    peers_python: Path | None = None,
+) -> dict[tuple[str, int], dict]:
+    """Median figures of ``repeat`` runs of each ``(case, workers)`` in ``plan``, each run in a
+    fresh process.
+
+    The runs are interleaved: each round runs every case once, in order, so a shared host whose
+    speed drifts during the invocation slows every case alike and the ratios of one run stay
+    fair (on the shared machine the same case measured minutes apart differed by up to 50 %).
+    A case that cannot run (a peer without its venv) is left out.
+    """
+    runs: dict[tuple[str, int], list[dict]] = {key: [] for key in plan}
+    skipped: set[tuple[str, int]] = set()
+    for round_ in range(repeat):
+        print(f"  round {round_ + 1}/{repeat}", file=sys.stderr, flush=True)
+        for case, w in plan:
+            if (case, w) in skipped:
+                continue
+            if (
+                case.startswith("monitor")
+                and not (Path(paths["baseline"]) / "statistics.json").exists()
+            ):
+                # the baseline case writes it; run it once untimed when not asked for
+                _measure("baseline", paths, w)
+            res = _measure(case, paths, w, peers_python)
+            if res is None:
+                skipped.add((case, w))
+                continue
+            runs[case, w].append(res)
+    return {key: _median(found) for key, found in runs.items() if found and key not in skipped}
 
 
 def _prepare(n: int, folder: Path) -> tuple[dict, float | None]:
@@ -528,30 +555,23 @@ def _run_size(
     interpreter) and ``versions`` (its libraries) when peer cases are among ``cases``."""
     peers = peers or {}
     paths, gen = _prepare(n, folder)
-    results = {}
-    for case in cases:
-        for w in workers if case in PARALLEL_CASES else [1]:
-            if (
-                case.startswith("monitor")
-                and not (Path(paths["baseline"]) / "statistics.json").exists()
-            ):
-                # the baseline case writes it; run it once untimed when not asked for
-                _measure("baseline", paths, w)
-            res = _median_run(case, paths, w, repeat, peers.get("python"))
-            if res is None:
-                continue
-            results[case, w] = res
-            rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
-            runs = ", ".join(f"{x:.2f}" for x in res["all"])
-            what = ""
-            if case in bench_peers.CASES:
-                tool = bench_peers.TOOL[case]
-                version = peers.get("versions", {}).get(tool, "?")
-                what = f"  {tool} {version}: {bench_peers.TIMED[case]}"
-            print(
-                f"{n:>10,} {case:<20} {w:>7} {res['seconds']:>8.2f} {rate:>11,.0f} "
-                f"{res['peak_mb']:>12,.0f}   ({runs}){what}"
-            )
+    plan = [(case, w) for case in cases for w in (workers if case in PARALLEL_CASES else [1])]
+    results = _interleaved_runs(plan, paths, repeat, peers.get("python"))
+    for case, w in plan:
+        res = results.get((case, w))
+        if res is None:
+            continue
+        rate = res["rows"] / res["seconds"] if res["seconds"] else float("inf")
+        runs = ", ".join(f"{x:.2f}" for x in res["all"])
+        what = ""
+        if case in bench_peers.CASES:
+            tool = bench_peers.TOOL[case]
+            version = peers.get("versions", {}).get(tool, "?")
+            what = f"  {tool} {version}: {bench_peers.TIMED[case]}"
+        print(
+            f"{n:>10,} {case:<20} {w:>7} {res['seconds']:>8.2f} {rate:>11,.0f} "
+            f"{res['peak_mb']:>12,.0f}   ({runs}){what}"
+        )
     ratios = []
     for w in workers:
         if ("monitor", w) in results and ("floor", w) in results:
@@ -623,7 +643,10 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", default="1,2", help="comma-separated worker counts (default 1,2)"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs per case; the median is shown (default 3)"
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per case, in rounds that run every case once; the median is shown (default 3)",
     )
     parser.add_argument(
         "--peers-python",
