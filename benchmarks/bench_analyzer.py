@@ -250,6 +250,7 @@ def _case_floor(paths: dict) -> int:
     signed-decimal parse, else pyarrow's ``cast``); files spread over
     ``$MMLAB_ANALYZER_WORKERS`` threads."""
     import os
+    import threading
     from concurrent.futures import ThreadPoolExecutor
     from pathlib import Path
 
@@ -305,11 +306,19 @@ def _case_floor(paths: dict) -> int:
             return out
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
 
+    buffers = threading.local()  # one values matrix per thread, reused from file to file
+
+    def matrix(width: int, rows: int) -> np.ndarray:
+        have = getattr(buffers, "values", None)
+        if have is None or have.size < width * rows:
+            have = buffers.values = np.empty(width * rows)
+        return have[: width * rows].reshape(width, rows)
+
     def parse(path) -> int:
         result = capture_scan.scan(Path(path).read_bytes(), parts)
         if not result.eligible:
             raise RuntimeError(f"{path}: {result.reason}")
-        values = np.empty((len(result.columns), len(result.columns[0])))
+        values = matrix(len(result.columns), len(result.columns[0]))
         status = plain(result.columns, values)
         numbers = [
             values[j] if status[j] == compiled.EXACT else number(column, values[j])
