@@ -495,7 +495,7 @@ def _interleaved_runs(
 
     The runs are interleaved: each round runs every case once, in order, so a shared host whose
     speed drifts during the invocation slows every case alike and the ratios of one run stay
-    fair (on the shared machine the same case measured minutes apart differed by up to 50 %).
+    fair (on the shared machine the same case measured half an hour apart differed by 25 %).
     A case that cannot run (a peer without its venv) is left out.
     """
     runs: dict[tuple[str, int], list[dict]] = {key: [] for key in plan}
