@@ -259,7 +259,7 @@ def _case_floor(paths: dict) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from mmutils.analyzer import capture_scan, compiled
+    from mmutils.analyzer import capture_scan, compiled, profile
     from mmutils.analyzer.capture_reader import list_capture_files
 
     workers = int(os.environ.get("MMLAB_ANALYZER_WORKERS", "1"))
@@ -267,33 +267,16 @@ def _case_floor(paths: dict) -> int:
     decimals = numba.njit(cache=True, nogil=True)(_decimals)
     capture_scan.warm()  # loads the cached kernels: a fixed cost, not timed
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
-    no_counts, no_tops = np.zeros((2, 0), np.int64), np.full(2, -1, np.int64)
+    passes = threading.local()  # per thread: the analyzer's plain-number pass, a values matrix
 
     def plain(columns: list[pa.Array], out: np.ndarray) -> np.ndarray:
         """Every plain column of a file converted into its row of ``out`` by one compiled call
         (the analyzer's own batched pass, counting nothing); the status of each column."""
         width = len(columns)
-        table = []
-        for j, column in enumerate(columns):
-            _, offsets, data = column.buffers()
-            if column.null_count or data is None or not len(column):
-                continue
-            table.append((j, j, offsets.address, column.offset, len(column)))
-            table[-1] += (data.address, data.size, 0)
-        results = np.zeros((width, 5))
-        results[:, 0] = compiled.NOT_PLAIN
-        compiled.plain_chunk(
-            np.array(table, np.int64).reshape(-1, 8),
-            out,
-            np.zeros(width, bool),
-            no_counts,
-            no_tops,
-            np.zeros((2, 0, width), np.int64),
-            np.full((width, 2), -1, np.int64),
-            np.zeros(width, np.int64),
-            results,
-        )
-        return results[:, 0]
+        batch = getattr(passes, "plain", None)
+        if batch is None or batch.store.shape[2] != width:
+            batch = passes.plain = profile._PlainPass(width, compiled)
+        return batch.run(columns, np.arange(width), out, np.zeros(width, bool))[:, 0]
 
     plain([pa.array(["1"])], np.empty((1, 1)))
     start = time.perf_counter()
@@ -306,12 +289,11 @@ def _case_floor(paths: dict) -> int:
             return out
         return pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
 
-    buffers = threading.local()  # one values matrix per thread, reused from file to file
-
     def matrix(width: int, rows: int) -> np.ndarray:
-        have = getattr(buffers, "values", None)
+        """A ``(width, rows)`` values matrix, reused from file to file (no page faults)."""
+        have = getattr(passes, "values", None)
         if have is None or have.size < width * rows:
-            have = buffers.values = np.empty(width * rows)
+            have = passes.values = np.empty(width * rows)
         return have[: width * rows].reshape(width, rows)
 
     def parse(path) -> int:
