@@ -35,7 +35,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ import pyarrow.json as pajson
 from mmutils.analyzer import parallel
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
-from mmutils.analyzer.startup import optional_module
+from mmutils.analyzer.startup import optional_module, switch_setting
 from mmutils.formats import capture_record
 from mmutils.formats.capture_key import parse_hour_folder
 from mmutils.formats.capture_record import INPUT, OUTPUT, SHADOW
@@ -319,10 +318,7 @@ def scan_setting() -> str:
     Raises:
         AnalyzerError: the variable holds something other than ``0``, ``1`` or ``auto``.
     """
-    value = os.environ.get(SCAN_ENV, "").strip().lower() or "auto"
-    if value not in ("auto", "0", "1"):
-        raise AnalyzerError(f"Invalid {SCAN_ENV} {value!r}: expected 0, 1 or auto")
-    return value
+    return switch_setting(SCAN_ENV)
 
 
 def use_scan(files: Sequence[Path]) -> bool:

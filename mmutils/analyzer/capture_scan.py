@@ -54,7 +54,7 @@ import pyarrow as pa
 
 from mmutils.analyzer import compiled  # noqa: F401 - numba set up without SciPy's BLAS probe
 
-__all__ = ["MAX_DEPTH", "REASONS", "ScanResult", "scan", "warm"]
+__all__ = ["MAX_DEPTH", "REASONS", "ScanResult", "scan", "scratch", "string_columns", "warm"]
 
 #: objects nested deeper than this make a file not eligible
 MAX_DEPTH = 32
@@ -527,10 +527,14 @@ class _Space(threading.local):
         """``(ranges, starts_space, lens_space)`` for ``lines`` records of ``cells`` in all."""
         if len(self._ranges) < lines:
             self._ranges = np.empty((lines, 4), np.int64)
+        return (self._ranges, *self.cells(cells))
+
+    def cells(self, cells: int):
+        """``(starts_space, lens_space)`` for ``cells`` cells in all."""
         if len(self._starts) < cells:
             self._starts = np.empty(cells, np.int32)
             self._lens = np.empty(cells, np.int32)
-        return self._ranges, self._starts, self._lens
+        return self._starts, self._lens
 
     def ends(self, cells: int) -> np.ndarray:
         if len(self._ends) < cells:
@@ -539,6 +543,11 @@ class _Space(threading.local):
 
 
 _space = _Space()
+
+
+def scratch(cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """This thread's reusable ``(starts, lens)`` int32 space for at least ``cells`` cells."""
+    return _space.cells(cells)
 
 
 def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> ScanResult:
@@ -570,6 +579,15 @@ def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> 
         code, position, n, starts, lens = _scan_kernel(buf, words, first, second, lines, *space)
     if code != _OK:
         return ScanResult(None, REASONS[int(code)], int(position))
+    return ScanResult(string_columns(buf, starts, lens, n), REASONS[_OK])
+
+
+def string_columns(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, n: int) -> list:
+    """The cells ``buf[starts[r, j]:starts[r, j] + lens[r, j]]`` of rows ``r < n`` as one
+    ``pa.StringArray`` per ``j`` (an empty cell is null), copied out of ``buf``.
+
+    The caller checks that the bytes are UTF-8 (this scan admits only printable ASCII).
+    """
     ends = _space.ends((n + 1) * lens.shape[1])
     offsets, validity, nulls, body, bases = _columns_kernel(buf, starts, lens, n, ends)
     columns = []
@@ -581,7 +599,7 @@ def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> 
                 n, pa.py_buffer(offsets[j]), pa.py_buffer(cells), valid, int(nulls[j])
             )
         )
-    return ScanResult(columns, REASONS[_OK])
+    return columns
 
 
 def warm() -> None:

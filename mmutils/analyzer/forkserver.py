@@ -75,7 +75,8 @@ def warm_up() -> None:
 
 
 def warm_compiled() -> None:
-    """Load numba, the compiled capture scan and the profiler's kernels (KLL's too; each run once).
+    """Load numba, the compiled capture scan and CSV cut, and the profiler's kernels (KLL's
+    too; each run once).
 
     A fresh process pays ~0.3-0.45 s for them and so uses the scan only on large windows;
     every job forked after this gets it for free (``capture_reader.use_scan``: the kernels
@@ -84,7 +85,7 @@ def warm_compiled() -> None:
     numba nor share a core with its loading. Without numba (or if it fails to load), jobs
     use pyarrow's readers as before.
     """
-    from mmutils.analyzer import capture_reader, profile
+    from mmutils.analyzer import capture_reader, profile, readers
 
     scan = capture_reader._capture_scan()
     if scan is not None:
@@ -92,6 +93,12 @@ def warm_compiled() -> None:
             scan.warm()
         except Exception:  # noqa: BLE001 - a broken numba: the jobs take the general path
             capture_reader._scan_module = False
+    cut = readers._csv_scan()
+    if cut is not None:
+        try:
+            cut.warm()
+        except Exception:  # noqa: BLE001 - a broken numba: pyarrow's CSV reader as before
+            readers._scan_module = False
     with contextlib.suppress(Exception):  # the profiler falls back to numpy by itself
         if profile.warm_kernels():
             from mmutils.analyzer import kll_compiled

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
-__all__ = ["optional_module", "skip_pandas_probe"]
+from mmutils.analyzer.errors import AnalyzerError
+
+__all__ = ["optional_module", "skip_pandas_probe", "switch_setting"]
 
 
 def optional_module(name: str, log: logging.Logger, unavailable: str):
@@ -33,6 +36,19 @@ def optional_module(name: str, log: logging.Logger, unavailable: str):
     except Exception as exc:  # ImportError, or numba/llvmlite failing here
         log.debug("%s: %r", unavailable, exc)
         return False
+
+
+def switch_setting(name: str) -> str:
+    """An on/off/auto environment variable (``$MMLAB_CAPTURE_SCAN``, say) as ``"0"``, ``"1"``
+    or ``"auto"`` (unset or empty is ``"auto"``).
+
+    Raises:
+        AnalyzerError: the variable holds something other than ``0``, ``1`` or ``auto``.
+    """
+    value = os.environ.get(name, "").strip().lower() or "auto"
+    if value not in ("auto", "0", "1"):
+        raise AnalyzerError(f"Invalid {name} {value!r}: expected 0, 1 or auto")
+    return value
 
 
 def skip_pandas_probe() -> bool:
