@@ -53,6 +53,11 @@ def _window(tmp_path: Path, lines: list[str] | bytes) -> Path:
     return folder
 
 
+def _mkdir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
 def _good(n: int = 20) -> list[str]:
     return [_record(f"{i % 7},{i % 5 + 0.5}", str(i % 2)) for i in range(n)]
 
@@ -141,6 +146,20 @@ def test_encoding_mismatch(tmp_path, baseline):
 @pytest.mark.parametrize("fmt", ['{"parquet": {}}', "avro", '{"csv": {}, "json": {}}', "{nope"])
 def test_unknown_dataset_format(tmp_path, baseline, fmt):
     _fails(tmp_path, baseline, _window(tmp_path, _good()), "dataset_format", dataset_format=fmt)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, workers):
+    window = _window(tmp_path, [*_good(5), "{not json"])
+    with pytest.raises(AnalyzerError, match="line 6"):  # the data's own error
+        run_monitoring(window, baseline[0], baseline[1], workers=workers)
+    missing = tmp_path / "nope.json"
+    with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):
+        run_monitoring(window, missing, baseline[1], workers=workers)
+    with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):
+        run_monitoring(window, missing, baseline[1], dataset_format="avro", workers=workers)
+    with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):  # no rows
+        run_monitoring(_window(_mkdir(tmp_path / "e"), []), missing, baseline[1], workers=workers)
 
 
 def test_missing_baseline_files(tmp_path, baseline):
