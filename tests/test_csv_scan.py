@@ -130,6 +130,8 @@ VARIANTS = {
     "blank lines": "a,b,c\n\n1,2,3\n\n\n4,5,6\n\n",
     "bom": "\ufeffa,b,c\n1,2,3\n",
     "quoted header": '"a","b","c"\n1,2,3\n',
+    "quote ending the header": 'a,b,c"\n1,2,3\n',
+    "crlf header, lf rows": "a,b,c\r\n1,2,3\n",
     "quoted cells": 'a,b,c\n1,"2,5",3\n4,"x ""y""",6\n',
     "quoted newline": 'a,b,c\n1,"2\n5",3\n',
     "lone cr": "a,b,c\n1,2,3\r4,5,6\n",

@@ -355,7 +355,9 @@ def _line_blocks(path: Path, skip: int, block_size: int) -> Iterator[tuple[memor
                     if newline < 0:
                         raise _NotPlain("a header line without a line end")
                     start = newline + 1
-                    line = bytes(block[: max(start - 2, 0)])  # the header, but its line end
+                    line = bytes(block[:newline])
+                    if line.endswith(b"\r"):  # a CRLF line end
+                        line = line[:-1]
                     if b'"' in line or b"\r" in line:
                         raise _NotPlain("a header line with a quote or a lone carriage return")
                 first = False
