@@ -93,6 +93,26 @@ def test_ragged_rows(tmp_path, baseline):
     _fails(tmp_path, baseline, window, r"00-00-000-x\.jsonl line 6: the record has 2 columns")
 
 
+# pyarrow still prints its own "Exception ignored" for the ragged row it cannot decode
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("cut", ["0", "1"])
+def test_header_without_line_end_and_ragged_bad_utf8(tmp_path, monkeypatch, cut):
+    """Two messages pyarrow's reader got wrong: a header-only file without a line end read as
+    "a line is longer than 1073741824 bytes", a ragged row that is not UTF-8 as "cannot read
+    CSV: ... Row #3" (with a traceback printed by pyarrow)."""
+    monkeypatch.setenv("MMLAB_CSV_SCAN", cut)
+    header_only = tmp_path / "header.csv"
+    header_only.write_bytes(b"a,b")
+    with pytest.raises(
+        AnalyzerError, match=r"^.*header\.csv: the dataset has a header line but no data rows$"
+    ):
+        suggest_baseline(header_only)
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_bytes(b"a,b\n1,2\n3,\xff,4\n5,6\n")
+    with pytest.raises(AnalyzerError, match=r"^.*ragged\.csv, line 3: not valid UTF-8$"):
+        suggest_baseline(ragged)
+
+
 def test_ragged_csv_baseline(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n3\n")

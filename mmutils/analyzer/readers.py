@@ -221,8 +221,9 @@ def spark_header(fields: Sequence[str | None]) -> list[str]:
     return names
 
 
-def _first_record(path: Path) -> tuple[list[str], int] | None:
-    """The first non-blank CSV record of a file and its line number (None if none)."""
+def _first_record(path: Path) -> tuple[list[str], int, bool] | None:
+    """The first non-blank CSV record of a file, its line number, and whether that line is the
+    file's last (it has no line end); None if there is none."""
     for number, raw in raw_lines(path):
         try:
             line = raw.decode("utf-8")
@@ -230,7 +231,8 @@ def _first_record(path: Path) -> tuple[list[str], int] | None:
             raise AnalyzerError(f"{path}, line {number}: not valid UTF-8 ({exc.reason})") from exc
         if line.strip("\r\n"):
             # newline="": a lone "\r" ends the record (as in pyarrow's reader), not an error
-            return next(csv.reader(io.StringIO(line, newline=""))), number
+            fields = next(csv.reader(io.StringIO(line, newline="")))
+            return fields, number, not raw.endswith((b"\n", b"\r"))
     return None
 
 
@@ -258,6 +260,8 @@ def _csv_file_chunks(
     if first is None:
         return
     skip = first[1] if header else first[1] - 1
+    if header and first[2]:
+        return  # the header is the file's last line, without a line end: no rows
     done = 0  # rows already yielded: a re-read skips them
     if scan is not None and skip <= 1:
         read = [0]
@@ -426,7 +430,9 @@ def _csv_blocks(
             raise AnalyzerError(bad_rows[0]) from exc
         if is_block_too_small(exc):
             raise _BlockTooSmall() from exc
-        if "UTF8" in str(exc):
+        # a ragged row whose bytes are not UTF-8 never reaches ``on_invalid`` (pyarrow fails
+        # decoding its text for the handler): name the line, as for any bad UTF-8
+        if "UTF8" in str(exc) or ("columns, got" in str(exc) and _first_bad_utf8_line(path)):
             line = _first_bad_utf8_line(path)
             raise AnalyzerError(f"{path}, line {line}: not valid UTF-8") from exc
         if compression(path) is not None:
