@@ -505,3 +505,52 @@ def test_corrupt_baseline_number_names_feature_and_key(tmp_path, path, value, ex
         )
     assert str(err.value) == f"Invalid baseline constraints: {expected}"
     assert not out.exists() or not any(out.iterdir())
+
+
+def _threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name.startswith("mmlab")]
+
+
+@pytest.mark.parametrize("job", ["baseline", "monitor"])
+def test_an_interrupt_leaves_no_read_ahead_running(tmp_path, monkeypatch, job):
+    """A notebook keeps the last error (and so the run's frames): an interrupted cell must not
+    leave the reader's threads scanning ahead behind it."""
+    from mmutils.analyzer import monitor, parallel, profile
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    row = ",".join(str(i % 97) for i in range(30))
+    if job == "baseline":  # 1M rows, 15 blocks: more than the read-ahead holds
+        data = _csv(tmp_path / "train.csv", "\n".join([row] * 1_000_000) + "\n")
+    else:
+        line = json.dumps(
+            {
+                "captureData": {
+                    "endpointInput": {"data": row, "encoding": "CSV", "mode": "INPUT"},
+                    "endpointOutput": {"data": "1", "encoding": "CSV", "mode": "OUTPUT"},
+                }
+            }
+        )
+        data = tmp_path / "window"
+        data.mkdir()
+        for k in range(100):  # 500k records, 8 chunks: more than the read-ahead holds
+            (data / f"00-00-{k:03d}-x.jsonl").write_text((line + "\n") * 5000)
+    base = suggest_baseline(_csv(tmp_path / "b.csv", f"{row}\n{row}\n"))
+    updates = []
+    real = profile.Profiler.update
+
+    def interrupted(self, chunk):
+        updates.append(len(chunk))
+        if len(updates) == 1:
+            raise KeyboardInterrupt
+        return real(self, chunk)
+
+    monkeypatch.setattr(profile.Profiler, "update", interrupted)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        if job == "baseline":
+            suggest_baseline(data, workers=2)
+        else:
+            monitor.run_monitoring(data, base.statistics, base.constraints, workers=2)
+    # checked while the error (with the run's frames) is still held, as a notebook holds it
+    assert caught.value is not None and _threads() == []

@@ -225,7 +225,10 @@ def suggest_baseline(
         )
     if workers > 1:
         chunks = parallel.prefetch(chunks)
-    with make_profiler(names, workers, _compiled_from(path_or_dataframe)) as profiler:
+    with (
+        parallel.closing(chunks),
+        make_profiler(names, workers, _compiled_from(path_or_dataframe)) as profiler,
+    ):
         for chunk in chunks:
             profiler.update(chunk)
         if profiler.item_count == 0:

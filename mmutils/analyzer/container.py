@@ -216,7 +216,10 @@ def _baseline(env: Mapping[str, str], preprocessor) -> str:
         dataset = monitor.open_dataset(
             source, kind, options, preprocessor=preprocessor, workers=workers
         )
-        with make_profiler(dataset.names, workers) as profiler:
+        with (
+            parallel.closing(dataset.chunks),
+            make_profiler(dataset.names, workers) as profiler,
+        ):
             for chunk in dataset.chunks:
                 profiler.update(chunk)
             if profiler.item_count == 0:

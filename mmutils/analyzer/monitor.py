@@ -533,7 +533,7 @@ def run_monitoring(
         compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
     # the baseline's sketches sorted for drift now, while the first files are being parsed
     prepared = checks.baseline_sketches(base_stats)
-    with make_profiler(names, workers, compiled_from) as profiler:
+    with parallel.closing(chunks), make_profiler(names, workers, compiled_from) as profiler:
         for chunk in chunks:
             profiler.update(chunk)
             for name, values in domains.items():

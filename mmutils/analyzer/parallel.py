@@ -17,6 +17,7 @@ release the GIL, so two threads do use two cores.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
@@ -32,6 +33,7 @@ __all__ = [
     "PARALLEL_MIN_BYTES",
     "WORKERS_ENV",
     "check_workers",
+    "closing",
     "default_workers",
     "input_bytes",
     "ordered_map",
@@ -184,6 +186,22 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     finally:
         stop.set()
         thread.join()
+
+
+@contextlib.contextmanager
+def closing(chunks: Iterator[T]) -> Iterator[Iterator[T]]:
+    """``chunks``, closed when the block exits, however it exits (when it has ``close``).
+
+    Closing stops a read-ahead (:func:`prefetch`'s thread, :func:`ordered_map`'s workers) at
+    once. Without it they would run on while an exception's traceback keeps the caller's
+    frame alive, as a notebook does with the last error (an interrupted cell, say).
+    """
+    try:
+        yield chunks
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def ordered_map(
