@@ -87,18 +87,17 @@ def warm_compiled() -> None:
     """
     from mmutils.analyzer import capture_reader, profile, readers
 
-    scan = capture_reader._capture_scan()
-    if scan is not None:
-        try:
-            scan.warm()
-        except Exception:  # noqa: BLE001 - a broken numba: the jobs take the general path
-            capture_reader._scan_module = False
-    cut = readers._csv_scan()
-    if cut is not None:
-        try:
-            cut.warm()
-        except Exception:  # noqa: BLE001 - a broken numba: pyarrow's CSV reader as before
-            readers._scan_module = False
+    # the capture scan and the CSV cut: each reader remembers a module that failed to load
+    for reader, load in (
+        (capture_reader, capture_reader._capture_scan),
+        (readers, readers._csv_scan),
+    ):
+        kernels = load()
+        if kernels is not None:
+            try:
+                kernels.warm()
+            except Exception:  # noqa: BLE001 - a broken numba: the jobs use pyarrow's readers
+                reader._scan_module = False
     with contextlib.suppress(Exception):  # the profiler falls back to numpy by itself
         if profile.warm_kernels():
             from mmutils.analyzer import kll_compiled
