@@ -78,7 +78,7 @@ def _write(tmp_path: Path, text: bytes | str, name: str = "data.csv") -> Path:
 )
 def test_cut_plain(text, cells):
     result = csv_scan.cut(text, 2)
-    assert result.plain, result.reason
+    assert result.eligible, result.reason
     assert [c.to_pylist() for c in result.columns] == cells
     assert all(c.type == pa.string() for c in result.columns)
 
@@ -98,7 +98,7 @@ def test_cut_plain(text, cells):
 )
 def test_cut_not_plain(text, reason, position):
     result = csv_scan.cut(text, 2)
-    assert not result.plain
+    assert not result.eligible
     assert (result.reason, result.position) == (reason, position)
 
 
@@ -107,7 +107,7 @@ def test_cut_starts_past_the_header_and_at_any_alignment():
     for pad in range(9):  # the kernel reads eight bytes at a time from aligned words
         data = bytearray(b"z" * pad + body)
         result = csv_scan.cut(memoryview(data)[pad:], 2, start=4)
-        assert result.plain
+        assert result.eligible
         assert result.columns[1].to_pylist() == [str(i * i) for i in range(100)]
 
 
@@ -116,7 +116,7 @@ def test_cut_long_cells_and_wide_rows():
     rows = [[("v" * rng.randrange(0, 40)) or "" for _ in range(300)] for _ in range(50)]
     text = "".join(",".join(r) + "\n" for r in rows).encode()
     result = csv_scan.cut(text, 300)
-    assert result.plain
+    assert result.eligible
     for j in (0, 17, 299):
         assert result.columns[j].to_pylist() == [r[j] or None for r in rows]
 

@@ -28,15 +28,13 @@ every error message and odd case exactly as before.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 
 from mmutils.analyzer import capture_scan
-from mmutils.analyzer.capture_scan import _compile
+from mmutils.analyzer.capture_scan import ScanResult, _compile
 
-__all__ = ["REASONS", "CutResult", "cut", "warm"]
+__all__ = ["REASONS", "cut", "warm"]
 
 _OK = 0
 _QUOTE = 1
@@ -140,27 +138,9 @@ _lines = _compile(_lines)
 _rows_kernel = _compile(_rows)
 
 
-@dataclass
-class CutResult:
-    """What :func:`cut` found in a block.
-
-    Attributes:
-        columns: the rows as string columns (``None`` when the block is not plain).
-        reason: why the block is not plain (``"plain"`` when it is).
-        position: the byte offset in the block where the reason was found.
-    """
-
-    columns: list[pa.Array] | None
-    reason: str
-    position: int = 0
-
-    @property
-    def plain(self) -> bool:
-        """Whether the block's rows are in :attr:`columns`."""
-        return self.columns is not None
-
-
-def cut(data: bytes | bytearray | memoryview | np.ndarray, width: int, start: int = 0) -> CutResult:
+def cut(
+    data: bytes | bytearray | memoryview | np.ndarray, width: int, start: int = 0
+) -> ScanResult:
     """The rows of a block of complete CSV lines as string columns, when the block is plain.
 
     Args:
@@ -170,7 +150,8 @@ def cut(data: bytes | bytearray | memoryview | np.ndarray, width: int, start: in
         start: where the first line starts (past a header line, say).
 
     Returns:
-        A :class:`CutResult`: one ``pa.StringArray`` per cell position (empty cells null,
+        A capture scan :class:`~mmutils.analyzer.capture_scan.ScanResult` (``eligible``: the
+        block is plain): one ``pa.StringArray`` per cell position (empty cells null,
         no row for an empty line), or ``columns=None`` with the reason the block is not plain
         (see the module docstring).
     """
@@ -182,15 +163,15 @@ def cut(data: bytes | bytearray | memoryview | np.ndarray, width: int, start: in
     space = capture_scan.scratch(int(_lines(buf, start)) * width)
     code, position, n, high, starts, lens = _rows_kernel(buf, words, start, width, *space)
     if code != _OK:
-        return CutResult(None, REASONS[int(code)], int(position))
+        return ScanResult(None, REASONS[int(code)], int(position))
     columns = capture_scan.string_columns(buf, starts, lens, n)
     if high:
         try:
             for column in columns:
                 column.validate(full=True)  # the UTF-8 check pyarrow's reader makes
         except pa.ArrowInvalid:
-            return CutResult(None, REASONS[_UTF8], 0)
-    return CutResult(columns, REASONS[_OK])
+            return ScanResult(None, REASONS[_UTF8], 0)
+    return ScanResult(columns, REASONS[_OK])
 
 
 def warm() -> None:

@@ -315,7 +315,7 @@ def _cut_chunks(
     results = parallel.ordered_map(cut, blocks, workers) if workers > 1 else map(cut, blocks)
     try:
         for result in results:
-            if not result.plain:
+            if not result.eligible:
                 raise _NotPlain(f"{result.reason}, byte {result.position} of a block")
             rows = len(result.columns[0])
             if rows:
