@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mmutils.analyzer.kll import KLLBatch, KLLSketch, bucket_bounds, capacity
+from mmutils.analyzer.kll import KLLBatch, KLLSketch, SortedSketch, bucket_bounds, capacity
 
 
 class ReferenceSketch:
@@ -158,6 +158,32 @@ def test_batch_columns_equal_single_sketches_and_stack():
     stacked = KLLBatch.stack([right, left])
     assert as_lists(stacked.column(0).levels) == as_lists(batch.column(2).levels)
     assert as_lists(stacked.column(3).levels) == as_lists(batch.column(1).levels)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2500, 40_000])
+def test_sorted_columns_equal_each_columns_own_sort(n):
+    # ties across levels (small integers), signed zeros, a NaN column and normal values: the
+    # batch's one row-wise sort gives every column exactly its own from_levels
+    rng = np.random.default_rng(n)
+    block = np.stack(
+        [
+            rng.integers(0, 5, n).astype(float),
+            rng.choice([0.0, -0.0, 1.5], n),
+            np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            rng.normal(size=n),
+        ]
+    )
+    batch = KLLBatch(4, k=64)
+    batch.update(block)
+    final = batch.finalized()
+    views = final.sorted_columns()
+    assert len(views) == 4
+    for i, view in enumerate(views):
+        alone = SortedSketch.from_levels(final.column(i).levels)
+        for field in ("items", "ranks", "steps"):
+            got, want = getattr(view, field), getattr(alone, field)
+            assert got.tobytes() == want.tobytes(), (n, i, field)
+        assert view.total == n
 
 
 def test_large_input_weight_and_rank_error():

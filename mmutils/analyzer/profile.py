@@ -538,11 +538,13 @@ class Profiler:
                 counted from; drift compares it as it is), or None when the feature has no
                 values sketched; in feature order.
         """
-        sketches: dict[int, KLLSketch] = {}
+        # column -> (its levels, its sorted sketch): each batch finalized and sorted at once
+        sketches: dict[int, tuple[list[np.ndarray], SortedSketch]] = {}
         for batch, cols in self._sketches.values():
             final = batch.finalized()
-            for i, j in enumerate(cols):
-                sketches[j] = final.column(i)
+            levels = final.level_arrays()
+            for i, (j, view) in enumerate(zip(cols, final.sorted_columns(), strict=True)):
+                sketches[j] = ([level[i] for level in levels], view)
         features = []
         for j, name in enumerate(self.names):
             kind = self.inferred_type(j)
@@ -557,7 +559,12 @@ class Profiler:
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
 
     def _numeric_feature(
-        self, j: int, name: str, kind: str, sketch: KLLSketch | None, arrays: bool
+        self,
+        j: int,
+        name: str,
+        kind: str,
+        sketch: tuple[list[np.ndarray], SortedSketch] | None,
+        arrays: bool,
     ) -> tuple[dict, SortedSketch | None]:
         n = int(self._n[j])
         total = float(self._sum[j])
@@ -568,8 +575,10 @@ class Profiler:
         else:  # every numeric-looking cell failed Spark's cast
             mean = std = lo = hi = math.nan
         if sketch is None:
-            sketch = KLLSketch(DEFAULT_K, DEFAULT_C)
-        view = sketch.sorted() if n else None
+            empty = KLLSketch(DEFAULT_K, DEFAULT_C)
+            sketch = (empty.levels, empty.sorted())
+        levels, view = sketch
+        view = view if n else None
         buckets = view.buckets(min(lo, _KLL_MIN_START), max(hi, _KLL_MAX_START)) if n else []
         feature = {
             "name": name,
@@ -585,8 +594,8 @@ class Profiler:
                     "kll": {
                         "buckets": buckets,
                         "sketch": {
-                            "parameters": {"c": float(sketch.c), "k": float(sketch.k)},
-                            "data": sketch.levels if arrays else _lists(sketch.levels),
+                            "parameters": {"c": float(DEFAULT_C), "k": float(DEFAULT_K)},
+                            "data": levels if arrays else _lists(levels),
                         },
                     }
                 },
