@@ -169,7 +169,13 @@ def test_unknown_dataset_format(tmp_path, baseline, fmt):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, workers):
+def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, workers, monkeypatch):
+    import threading
+
+    from mmutils.analyzer import parallel
+
+    # parallel even for a small window: with 2 workers the statistics load on a helper thread
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     window = _window(tmp_path, [*_good(5), "{not json"])
     with pytest.raises(AnalyzerError, match="line 6"):  # the data's own error
         run_monitoring(window, baseline[0], baseline[1], workers=workers)
@@ -180,6 +186,17 @@ def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, work
         run_monitoring(window, missing, baseline[1], dataset_format="avro", workers=workers)
     with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):  # no rows
         run_monitoring(_window(_mkdir(tmp_path / "e"), []), missing, baseline[1], workers=workers)
+    # good data, broken statistics: the statistics' own message, and the files scanned ahead
+    # are let go (no reader thread outlives the call)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    good = _window(_mkdir(tmp_path / "g"), _good(50))
+    text = "".join(f"{line}\n" for line in _good(10_000))
+    for k in range(1, 13):  # 120k records: files still read ahead past the first chunk
+        (good / f"00-00-{k:03d}-x.jsonl").write_text(text)
+    with pytest.raises(AnalyzerError, match=r"^Baseline statistics: .*broken\.json: not valid"):
+        run_monitoring(good, broken, baseline[1], workers=workers)
+    assert [t.name for t in threading.enumerate() if t.name.startswith("mmlab-")] == []
 
 
 def test_missing_baseline_files(tmp_path, baseline):
