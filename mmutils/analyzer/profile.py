@@ -253,6 +253,7 @@ class Profiler:
         plain = self._plain_pass(kernels)
         results = plain.run(columns, candidates, x, counting)
         fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
+        inexact: set[int] = set()  # plain columns with a value the pass cannot convert exactly
         counted: set[int] = set()  # columns whose value counts the kernel took
         for j, arr in enumerate(columns):
             pos = row_of.get(j)
@@ -269,6 +270,8 @@ class Profiler:
                         self._check_value_limit(j)
                     if status == kernels.EXACT:
                         fast[j] = (lo, hi)
+                    else:
+                        inexact.add(j)
                     continue
             columns[j] = arr = _whole(arr)
             counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
@@ -286,6 +289,12 @@ class Profiler:
                 lo[pos], hi[pos] = fast[j]
                 continue
             values = x[pos]
+            if j in inexact and _cast_pieces(columns[j], values):
+                # plain cells without a null (e.g. 17-digit scores): Arrow's cast parsed them
+                # piece by piece into their rows, without joining the pieces first
+                lo[pos] = np.fmin.reduce(values, initial=np.inf)
+                hi[pos] = np.fmax.reduce(values, initial=-np.inf)
+                continue
             columns[j] = _whole(columns[j])
             values[:] = dtypes.to_double(columns[j])
             lo[pos] = np.fmin.reduce(values, initial=np.inf)
@@ -692,6 +701,22 @@ def string_column(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array | p
         elif pa.types.is_string(column.type):
             return column
     return as_string_array(column, name)
+
+
+def _cast_pieces(column: pa.Array | pa.ChunkedArray, out: np.ndarray) -> bool:
+    """Arrow's float64 cast of each piece of a null-free numeric column, written into ``out``.
+
+    False when Arrow declines a cell (:func:`dtypes.to_double` then converts the column).
+    """
+    start = 0
+    for piece in column.chunks if isinstance(column, pa.ChunkedArray) else (column,):
+        stop = start + len(piece)
+        try:
+            out[start:stop] = pc.cast(piece, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+        start = stop
+    return True
 
 
 def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
