@@ -174,7 +174,7 @@ def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, work
 
     from mmutils.analyzer import parallel
 
-    # parallel even for a small window: with 2 workers the statistics load on a helper thread
+    # parallel even for a small window: 2 workers do read ahead
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
     window = _window(tmp_path, [*_good(5), "{not json"])
     with pytest.raises(AnalyzerError, match="line 6"):  # the data's own error
@@ -186,8 +186,7 @@ def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, work
         run_monitoring(window, missing, baseline[1], dataset_format="avro", workers=workers)
     with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):  # no rows
         run_monitoring(_window(_mkdir(tmp_path / "e"), []), missing, baseline[1], workers=workers)
-    # good data, broken statistics: the statistics' own message, and the files scanned ahead
-    # are let go (no reader thread outlives the call)
+    # good data, broken statistics: the statistics' own message, and no reader thread left
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     good = _window(_mkdir(tmp_path / "g"), _good(50))

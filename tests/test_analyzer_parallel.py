@@ -391,34 +391,3 @@ def test_threads_are_really_used(tmp_path, monkeypatch):
         (window_ok / f.name).write_text(f.read_text())
     run_monitoring(window_ok, None, constraints, workers=2)
     assert seen and all(name.startswith("mmlab-analyzer") for name in seen)
-
-
-def test_background_hands_over_the_value_or_the_error_and_joins_its_thread():
-    import threading
-    import time
-
-    def slow(x):
-        time.sleep(0.05)
-        if x < 0:
-            raise ValueError(f"bad {x}")
-        return x * 2
-
-    def helpers():
-        return [t for t in threading.enumerate() if t.name.startswith("mmlab-analyzer-helper")]
-
-    with parallel.background(slow, 21) as result:
-        assert helpers()  # running beside the block
-        assert result() == 42
-    with pytest.raises(ValueError, match="bad -1"), parallel.background(slow, -1) as result:
-        result()
-    # the block's own error: the helper is still joined
-    with pytest.raises(KeyError), parallel.background(slow, 1):
-        raise KeyError("block")
-    assert helpers() == []
-    # one worker: computed at once, before the block, and its error raised from the with
-    with parallel.background(slow, 2, threaded=False) as result:
-        assert helpers() == [] and result() == 4
-    entered = []
-    with pytest.raises(ValueError, match="bad -3"), parallel.background(slow, -3, threaded=False):
-        entered.append(True)
-    assert entered == []

@@ -86,12 +86,6 @@ def load_baseline(source: Any, what: str) -> dict | None:
     raise AnalyzerError(f"{what} has no 'features' list")
 
 
-def _baseline_statistics(source: Any) -> tuple[dict | None, dict]:
-    """The baseline statistics (see :func:`load_baseline`) and their sketches sorted for drift."""
-    statistics = load_baseline(source, "Baseline statistics")
-    return statistics, checks.baseline_sketches(statistics)
-
-
 def resolve_format(dataset_format: str | Mapping | None, data: Any = None) -> tuple[str, dict]:
     """Normalise a ``dataset_format`` into ``(kind, options)``.
 
@@ -510,41 +504,25 @@ def run_monitoring(
     constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:
         raise AnalyzerError("Baseline constraints are required for a monitoring execution")
+    base_stats = load_baseline(baseline_statistics, "Baseline statistics")
     baseline_names = [f["name"] for f in constraints["features"]]
-    # with several workers the baseline statistics are parsed, and their sketches sorted for
-    # drift, on a helper thread while the window's first files are scanned
-    with parallel.background(
-        _baseline_statistics, baseline_statistics, threaded=workers > 1
-    ) as baseline:
-        try:
-            kind, options = resolve_format(dataset_format, data)
-            preprocessor = (
-                scripts.RecordPreprocessor(record_preprocessor_script)
-                if record_preprocessor_script
-                else None
-            )
-            dataset = open_dataset(
-                data,
-                kind,
-                options,
-                baseline_names,
-                start_time=start_time,
-                end_time=end_time,
-                preprocessor=preprocessor,
-                workers=workers,
-                capture_loader=capture_loader,
-            )
-        except Exception:
-            try:
-                baseline()
-            except Exception as broken:  # reported first, as when the statistics came first
-                raise broken from None
-            raise
-        try:
-            base_stats, prepared = baseline()
-        except BaseException:
-            parallel.close(dataset.chunks)  # stop the files being scanned ahead
-            raise
+    kind, options = resolve_format(dataset_format, data)
+    preprocessor = (
+        scripts.RecordPreprocessor(record_preprocessor_script)
+        if record_preprocessor_script
+        else None
+    )
+    dataset = open_dataset(
+        data,
+        kind,
+        options,
+        baseline_names,
+        start_time=start_time,
+        end_time=end_time,
+        preprocessor=preprocessor,
+        workers=workers,
+        capture_loader=capture_loader,
+    )
     names = list(dataset.names)
     chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
     domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
@@ -553,6 +531,8 @@ def run_monitoring(
     if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
         size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
         compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
+    # the baseline's sketches sorted for drift now, while the first files are being parsed
+    prepared = checks.baseline_sketches(base_stats)
     with parallel.closing(chunks), make_profiler(names, workers, compiled_from) as profiler:
         for chunk in chunks:
             profiler.update(chunk)

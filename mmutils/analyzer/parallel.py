@@ -32,9 +32,7 @@ __all__ = [
     "MAX_DEFAULT_WORKERS",
     "PARALLEL_MIN_BYTES",
     "WORKERS_ENV",
-    "background",
     "check_workers",
-    "close",
     "closing",
     "default_workers",
     "input_bytes",
@@ -191,34 +189,6 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
 
 
 @contextlib.contextmanager
-def background(func: Callable[..., R], *args, threaded: bool = True) -> Iterator[Callable[[], R]]:
-    """Compute ``func(*args)`` on a helper thread while the block runs.
-
-    Yields ``result``: a call that waits for the value and returns it, or raises what
-    ``func`` raised. The helper is joined when the block exits, however it exits, so it never
-    outlives the call. With ``threaded=False`` (one worker) ``func`` runs at once, here, before
-    the block (what it raises is raised from the ``with`` statement).
-    """
-    if not threaded:
-        value = func(*args)
-        yield lambda: value
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmlab-analyzer-helper") as pool:
-        future = pool.submit(func, *args)
-        try:
-            yield future.result
-        finally:
-            future.cancel()
-
-
-def close(chunks: Iterator) -> None:
-    """Close ``chunks`` when it can be closed (stops its read-ahead, see :func:`closing`)."""
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
-
-
-@contextlib.contextmanager
 def closing(chunks: Iterator[T]) -> Iterator[Iterator[T]]:
     """``chunks``, closed when the block exits, however it exits (when it has ``close``).
 
@@ -229,7 +199,9 @@ def closing(chunks: Iterator[T]) -> Iterator[Iterator[T]]:
     try:
         yield chunks
     finally:
-        close(chunks)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def ordered_map(
