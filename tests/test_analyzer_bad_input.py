@@ -191,7 +191,7 @@ def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, work
     broken.write_text("{not json")
     good = _window(_mkdir(tmp_path / "g"), _good(50))
     text = "".join(f"{line}\n" for line in _good(10_000))
-    for k in range(1, 13):  # 120k records: files still read ahead past the first chunk
+    for k in range(1, 13):  # 120k records: more than a chunk, were the window opened
         (good / f"00-00-{k:03d}-x.jsonl").write_text(text)
     with pytest.raises(AnalyzerError, match=r"^Baseline statistics: .*broken\.json: not valid"):
         run_monitoring(good, broken, baseline[1], workers=workers)
