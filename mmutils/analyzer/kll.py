@@ -257,20 +257,9 @@ class KLLBatch:
         per column (the sort and the running sums release the GIL). The sketches' arrays are
         rows of shared arrays: read them, do not change them.
         """
-        levels = self.level_arrays()
-        if not levels:
-            levels = [np.empty((self.width, 0))]
+        levels = self.level_arrays() or [np.empty((self.width, 0))]
         values = np.concatenate(levels, axis=1) if len(levels) > 1 else levels[0]
-        weights = np.concatenate(
-            [np.full(level.shape[1], float(1 << h)) for h, level in enumerate(levels)]
-        )
-        order = np.argsort(values, axis=1, kind="stable")
-        items = np.take_along_axis(values, order, axis=1)
-        ranks = np.zeros((self.width, items.shape[1] + 1))
-        np.cumsum(weights[order], axis=1, out=ranks[:, 1:])
-        new = np.ones(items.shape, dtype=bool)
-        np.not_equal(items[:, 1:], items[:, :-1], out=new[:, 1:])
-        return [SortedSketch(items[i], ranks[i], items[i][new[i]]) for i in range(self.width)]
+        return _sorted_rows(values, [level.shape[1] for level in levels])
 
     def shares_memory(self, array: np.ndarray) -> bool:
         """Whether an item held lives in ``array``'s memory (a view kept by ``copy=False``)."""
@@ -447,17 +436,8 @@ class SortedSketch:
     def from_levels(cls, levels: Sequence[Sequence[float]]) -> SortedSketch:
         """Sort compactor levels (``sketch.data``, level 0 first): one stable sort."""
         arrays = [np.asarray(level, dtype=np.float64).ravel() for level in levels]
-        if not arrays:
-            arrays = [np.empty(0)]
-        values = np.concatenate(arrays)
-        weights = np.concatenate([np.full(len(a), float(1 << h)) for h, a in enumerate(arrays)])
-        order = np.argsort(values, kind="stable")
-        items = values[order]
-        ranks = np.zeros(len(items) + 1)
-        np.cumsum(weights[order], out=ranks[1:])
-        new = np.ones(len(items), dtype=bool)
-        np.not_equal(items[1:], items[:-1], out=new[1:])  # a NaN stays (harmless: same ranks)
-        return cls(items, ranks, items[new])
+        arrays = arrays or [np.empty(0)]
+        return _sorted_rows(np.concatenate(arrays)[None, :], [len(a) for a in arrays])[0]
 
     @property
     def total(self) -> float:
@@ -484,6 +464,19 @@ class SortedSketch:
             {"lower_bound": lower, "upper_bound": upper, "count": count}
             for (lower, upper), count in zip(bounds, counts.tolist(), strict=True)
         ]
+
+
+def _sorted_rows(values: np.ndarray, lengths: Sequence[int]) -> list[SortedSketch]:
+    """Each row of ``values`` (levels side by side, ``lengths[h]`` items of level ``h``, weight
+    ``2**h``) as a :class:`SortedSketch`: one stable sort of all rows."""
+    weights = np.concatenate([np.full(n, float(1 << h)) for h, n in enumerate(lengths)])
+    order = np.argsort(values, axis=1, kind="stable")
+    items = np.take_along_axis(values, order, axis=1)
+    ranks = np.zeros((values.shape[0], items.shape[1] + 1))
+    np.cumsum(weights[order], axis=1, out=ranks[:, 1:])
+    new = np.ones(items.shape, dtype=bool)
+    np.not_equal(items[:, 1:], items[:, :-1], out=new[:, 1:])  # a NaN stays (same ranks)
+    return [SortedSketch(items[i], ranks[i], items[i][new[i]]) for i in range(values.shape[0])]
 
 
 def bucket_bounds(lo: float, hi: float, num: int = NUM_BUCKETS) -> list[tuple[float, float]]:
