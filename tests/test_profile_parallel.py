@@ -140,6 +140,33 @@ def test_compiled_path_matches_numpy_path_on_the_edge_cases(edge, monkeypatch):
     assert "Infinity" in compiled[0]  # the infinite cell took the general path
 
 
+def test_compiled_path_fills_one_buffer_for_every_chunk(edge, monkeypatch):
+    """Chunks of changing sizes share the values buffers: the sketches copy what they keep.
+
+    Were a sketch to keep a view of a chunk's values while the next chunk overwrote them, its
+    quantiles would differ from the numpy path's, which copies nothing into a shared buffer.
+    """
+    pytest.importorskip("numba")
+    sizes = [6_000, 2_500, 9_000, 1, 7_777, 4_000]
+    bounds = np.cumsum([0, *sizes, edge.num_rows - sum(sizes)])
+    chunks = [edge.slice(a, b - a) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def run(min_rows):
+        monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", min_rows)
+        profiler = Profiler(edge.column_names)
+        for chunk in chunks:
+            profiler.update(chunk)
+            for batch, _ in profiler._sketches.values():
+                assert not any(batch.shares_memory(buf) for buf in profiler._buffers)
+        return profiler, jsonfmt.dumps(profiler.result())
+
+    reference = run(10**12)[1]
+    profiler, doc = run(0)
+    assert doc == reference
+    # a buffer is taken only by a chunk larger than any before (6,000, 9,000, then the rest)
+    assert len(profiler._buffers) == 3
+
+
 def test_groups_really_run_on_their_own_threads(edge, monkeypatch):
     seen = set()
     update = Profiler.update
