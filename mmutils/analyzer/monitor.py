@@ -18,6 +18,7 @@ complete-looking output:
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import os
 from collections import Counter
@@ -197,6 +198,16 @@ def capture_options(options: Mapping) -> tuple[list[str] | None, str]:
     """``(captureIndexNames, output_columns_position)`` of a capture format's options."""
     index_names = options.get("captureIndexNames") or options.get("capture_index_names")
     return index_names, options.get("output_columns_position", "START")
+
+
+def _baseline_statistics_first(source: Any) -> None:
+    """Raise the baseline statistics' own error, if they have one: it comes before the data's.
+
+    A monitoring run reads its data before the statistics (to overlap the two), so an error
+    of the data is raised only once the statistics are known to be readable, as when the
+    statistics were read first.
+    """
+    load_baseline(source, "Baseline statistics")
 
 
 def open_dataset(
@@ -504,25 +515,28 @@ def run_monitoring(
     constraints = load_baseline(baseline_constraints, "Baseline constraints")
     if constraints is None:
         raise AnalyzerError("Baseline constraints are required for a monitoring execution")
-    base_stats = load_baseline(baseline_statistics, "Baseline statistics")
     baseline_names = [f["name"] for f in constraints["features"]]
-    kind, options = resolve_format(dataset_format, data)
-    preprocessor = (
-        scripts.RecordPreprocessor(record_preprocessor_script)
-        if record_preprocessor_script
-        else None
-    )
-    dataset = open_dataset(
-        data,
-        kind,
-        options,
-        baseline_names,
-        start_time=start_time,
-        end_time=end_time,
-        preprocessor=preprocessor,
-        workers=workers,
-        capture_loader=capture_loader,
-    )
+    try:
+        kind, options = resolve_format(dataset_format, data)
+        preprocessor = (
+            scripts.RecordPreprocessor(record_preprocessor_script)
+            if record_preprocessor_script
+            else None
+        )
+        dataset = open_dataset(
+            data,
+            kind,
+            options,
+            baseline_names,
+            start_time=start_time,
+            end_time=end_time,
+            preprocessor=preprocessor,
+            workers=workers,
+            capture_loader=capture_loader,
+        )
+    except Exception:
+        _baseline_statistics_first(baseline_statistics)
+        raise
     names = list(dataset.names)
     chunks = parallel.prefetch(dataset.chunks) if workers > 1 else dataset.chunks
     domains = {n: v for n, v in _domain_values(constraints).items() if n in names}
@@ -531,10 +545,19 @@ def run_monitoring(
     if start_time is None and end_time is None:  # all of ``data`` is read: its size tells
         size = parallel.input_bytes(data, COMPILED_INPUT_BYTES)
         compiled_from = 0 if size is not None and size >= COMPILED_INPUT_BYTES else None
-    # the baseline's sketches sorted for drift now, while the first files are being parsed
-    prepared = checks.baseline_sketches(base_stats)
     with parallel.closing(chunks), make_profiler(names, workers, compiled_from) as profiler:
-        for chunk in chunks:
+        rest = iter(chunks)
+        # taking the first chunk starts the read-ahead, which parses on while the baseline
+        # statistics are read and their sketches sorted for drift (the cores would otherwise
+        # wait for the statistics file at the start)
+        try:
+            first = next(rest, None)
+        except Exception:
+            _baseline_statistics_first(baseline_statistics)
+            raise
+        base_stats = load_baseline(baseline_statistics, "Baseline statistics")
+        prepared = checks.baseline_sketches(base_stats)
+        for chunk in itertools.chain(() if first is None else (first,), rest):
             profiler.update(chunk)
             for name, values in domains.items():
                 in_domain[name] += int(
