@@ -12,6 +12,7 @@ import base64
 import bz2
 import gzip
 import json
+import os
 import random
 from pathlib import Path
 
@@ -363,6 +364,31 @@ def test_a_later_general_file_fixes_nothing_early(tmp_path, monkeypatch):
     for workers in (1, 2):
         result = _same(monkeypatch, hour, workers=workers, chunk_rows=6)
         assert result[0] == "error" and "c.jsonl line 1" in result[1]
+
+
+def test_whole_file_reads(tmp_path, monkeypatch):
+    """A file is read whole only when all of it fits: else the general path streams it."""
+    text = ELIGIBLE["sagemaker"].encode()
+    plain = _write(tmp_path / "a.jsonl", text)
+    assert bytes(capture_reader._read_whole(plain)) == text
+    packed = _write(tmp_path / "a.jsonl.gz", gzip.compress(text))
+    assert bytes(capture_reader._read_whole(packed)) == text
+    assert capture_reader._read_whole(tmp_path / "missing.jsonl") is None
+    # a file still being written: more bytes than its size said when it was looked at
+    real_stat = Path.stat
+
+    def stale_stat(self, *args, **kwargs):
+        result = real_stat(self, *args, **kwargs)
+        if self.name == "a.jsonl":
+            return os.stat_result((*result[:6], result.st_size - 10, *result[7:]))
+        return result
+
+    monkeypatch.setattr(Path, "stat", stale_stat)
+    assert capture_reader._read_whole(plain) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(capture_reader, "PARALLEL_FILE_BYTES", len(text) - 1)
+    assert capture_reader._read_whole(plain) is None
+    assert capture_reader._read_whole(packed) is None  # too large once inflated
 
 
 def test_large_files_stream_through_the_general_path(tmp_path, monkeypatch):

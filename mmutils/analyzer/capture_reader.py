@@ -354,24 +354,31 @@ def use_scan(files: Sequence[Path]) -> bool:
 _COMPRESSED = (".gz", ".bz2", ".lz4", ".zst")
 
 
-def _read_whole(path: Path) -> pa.Buffer | None:
+def _read_whole(path: Path) -> bytes | pa.Buffer | None:
     """The bytes of a capture file up to :data:`PARALLEL_FILE_BYTES` (decompressed as pyarrow's
     JSON reader decompresses ``.gz`` / ``.bz2``), or None when larger or unreadable."""
     try:
         size = path.stat().st_size
         if size > PARALLEL_FILE_BYTES:
             return None
-        # a plain file is read into a buffer of its size (asking for the 64 MB limit costs a
-        # third more time); a compressed one's size is known only once it is inflated
-        compressed = str(path).endswith(_COMPRESSED)
-        limit = PARALLEL_FILE_BYTES if compressed else size
-        with pa.input_stream(str(path), compression="detect") as stream:
-            data = stream.read_buffer(limit + 1)
+        if str(path).endswith(_COMPRESSED):
+            # its size is known only once it is inflated
+            limit = PARALLEL_FILE_BYTES
+            with pa.input_stream(str(path), compression="detect") as stream:
+                data = stream.read_buffer(limit + 1)
+        else:
+            # a plain file is read into a buffer of its size (asking for the 64 MB limit costs
+            # a third more time), a Python bytes object: pyarrow's pool hands out fresh 2 MB
+            # huge pages, which cost the VM's host more than plain ones (0.08 s less system
+            # time per million records, median of 15 interleaved runs)
+            limit = size
+            with open(path, "rb") as f:
+                data = f.read(limit + 1)
     except (OSError, pa.ArrowException):
         return None  # the general path reports it
-    # more than ``limit``: too large inflated, or a file still growing (the general path
+    # more than the limit: too large inflated, or a file still growing (the general path
     # streams what is there)
-    return data if data.size <= limit else None
+    return data if len(data) <= limit else None
 
 
 @dataclass
