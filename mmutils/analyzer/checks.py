@@ -168,8 +168,8 @@ def sketch_levels(feature: Mapping | None) -> list | None:
 def baseline_sketches(baseline_statistics: Mapping | None) -> dict[str, SortedSketch]:
     """The baseline's numeric sketches prepared for drift (:func:`run_checks`' ``prepared``).
 
-    They depend on the baseline alone, so a monitoring run prepares them before the window
-    is read rather than after it.
+    They depend on the baseline alone, so a monitoring run prepares them while the window's
+    first files are parsed rather than after the window is read.
 
     Returns:
         Feature name -> its sketch as a :class:`~mmutils.analyzer.kll.SortedSketch`,
