@@ -180,8 +180,9 @@ def test_the_baseline_error_comes_before_the_data_error(tmp_path, baseline, work
     with pytest.raises(AnalyzerError, match="line 6"):  # the data's own error
         run_monitoring(window, baseline[0], baseline[1], workers=workers)
     missing = tmp_path / "nope.json"
-    with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):
+    with pytest.raises(AnalyzerError, match="Baseline statistics file not found") as raised:
         run_monitoring(window, missing, baseline[1], workers=workers)
+    assert raised.value.__suppress_context__  # the data's error is not shown with it
     with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):
         run_monitoring(window, missing, baseline[1], dataset_format="avro", workers=workers)
     with pytest.raises(AnalyzerError, match="Baseline statistics file not found"):  # no rows

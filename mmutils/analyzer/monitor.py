@@ -205,9 +205,12 @@ def _baseline_statistics_first(source: Any) -> None:
 
     A monitoring run reads its data before the statistics (to overlap the two), so an error
     of the data is raised only once the statistics are known to be readable, as when the
-    statistics were read first.
+    statistics were read first (and alone: the data's error is not chained to it).
     """
-    load_baseline(source, "Baseline statistics")
+    try:
+        load_baseline(source, "Baseline statistics")
+    except AnalyzerError as exc:
+        raise exc from None
 
 
 def open_dataset(
