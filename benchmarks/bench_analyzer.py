@@ -18,7 +18,8 @@ of the timed call and the process's peak RSS):
   only ``mmutils.analyzer`` (what ``python -m mmutils.analyzer`` pays: numba and the kernels
   load inside the call, from 32 MB of capture / 60k rows, where they pay off);
 * ``floor``     — the least work any tool must do, done the fastest way we know: read each
-  capture file's bytes, find each record's payloads and cut them into cells (the analyzer's
+  capture file's bytes (into buffers reused file after file, as the analyzer reads them:
+  ``buffers.FileBuffers``), find each record's payloads and cut them into cells (the analyzer's
   compiled scan, :mod:`mmutils.analyzer.capture_scan`, which checks the JSON grammar as it
   goes and releases the GIL), parse every cell as a float64 with the fastest exact parse we
   have: the analyzer's own compiled pass over plain cells (``compiled.plain_chunk``, one call
@@ -260,6 +261,7 @@ def _case_floor(paths: dict) -> int:
     import pyarrow.compute as pc
 
     from mmutils.analyzer import capture_scan, compiled, profile
+    from mmutils.analyzer.buffers import FileBuffers
     from mmutils.analyzer.capture_reader import list_capture_files
 
     workers = int(os.environ.get("MMLAB_ANALYZER_WORKERS", "1"))
@@ -268,6 +270,7 @@ def _case_floor(paths: dict) -> int:
     capture_scan.warm()  # loads the cached kernels: a fixed cost, not timed
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
     passes = threading.local()  # per thread: the analyzer's plain-number pass, a values matrix
+    buffers = FileBuffers()  # the files' bytes, read into buffers reused file after file
 
     def plain(columns: list[pa.Array], out: np.ndarray) -> np.ndarray:
         """Every plain column of a file converted into its row of ``out`` by one compiled call
@@ -297,7 +300,8 @@ def _case_floor(paths: dict) -> int:
         return have[: width * rows].reshape(width, rows)
 
     def parse(path) -> int:
-        result = capture_scan.scan(Path(path).read_bytes(), parts)
+        with buffers.read(path, Path(path).stat().st_size) as data:
+            result = capture_scan.scan(data, parts)
         if not result.eligible:
             raise RuntimeError(f"{path}: {result.reason}")
         values = matrix(len(result.columns), len(result.columns[0]))

@@ -162,9 +162,9 @@ def test_compiled_path_fills_one_buffer_for_every_chunk(edge, monkeypatch):
 
     reference = run(10**12)[1]
     taken = []  # every buffer allocated (the profiler's list keeps only the last few)
-    plain_pages = profile_mod._plain_pages
+    plain_pages = profile_mod.plain_pages
     monkeypatch.setattr(
-        profile_mod, "_plain_pages", lambda count: taken.append(count) or plain_pages(count)
+        profile_mod, "plain_pages", lambda count: taken.append(count) or plain_pages(count)
     )
     profiler, doc = run(0)
     assert doc == reference

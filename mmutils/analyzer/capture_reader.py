@@ -47,6 +47,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from mmutils.analyzer import parallel
+from mmutils.analyzer.buffers import FileBuffers
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.analyzer.startup import optional_module, switch_setting
@@ -388,15 +389,30 @@ class _Scanned:
     columns: list[pa.Array]
 
 
-def scan_capture_file(path: Path, parts: Sequence[str]) -> _Scanned | None:
+def scan_capture_file(
+    path: Path, parts: Sequence[str], buffers: FileBuffers | None = None
+) -> _Scanned | None:
     """The rows of an eligible capture file as string columns, else None (general path).
 
     Reads no reader state, so worker threads may call it (the kernels release the GIL).
+    ``buffers``: read a plain file into one of these (reused file after file: fresh memory
+    costs more than the read) rather than into new memory.
     """
-    data = _read_whole(path)
-    if data is None:
-        return None
-    return scan_capture_bytes(data, parts, str(path))
+    if buffers is None or str(path).endswith(_COMPRESSED):
+        data = _read_whole(path)
+        if data is None:
+            return None
+        return scan_capture_bytes(data, parts, str(path))
+    try:
+        size = path.stat().st_size
+        if size > PARALLEL_FILE_BYTES:
+            return None
+        # a file still growing has more than ``size`` bytes: None, the general path streams it
+        with buffers.read(path, size) as data:
+            # the scan copies the cells out: nothing refers to the buffer once it returns
+            return None if data is None else scan_capture_bytes(data, parts, str(path))
+    except OSError:
+        return None  # the general path reports it
 
 
 def scan_capture_bytes(
@@ -494,6 +510,8 @@ class _Reader:
         self.ncols: int | None = None
         self._queue: list[_Segment] = []
         self._queued = 0
+        # whole files are read into these, one per worker thread at a time
+        self._buffers = FileBuffers() if self.scan else None
 
     def __iter__(self) -> Iterator[pa.Table]:
         if self.loader is not None or (self.workers > 1 and len(self.files) > 1):
@@ -544,14 +562,14 @@ class _Reader:
         except OSError:
             return path, None, None  # let the streaming path report it
         if self.scan:
-            scanned = scan_capture_file(path, self.parts)
+            scanned = scan_capture_file(path, self.parts, self._buffers)
             if scanned is not None:
                 return path, [scanned], None
         batches, error = parse_capture_file(path, self.block_size)
         return path, batches, error
 
     def _file(self, path: Path) -> Iterator[pa.Table]:
-        scanned = scan_capture_file(path, self.parts) if self.scan else None
+        scanned = scan_capture_file(path, self.parts, self._buffers) if self.scan else None
         if scanned is not None:
             self._queue_scanned(path, scanned)
             while self._queued >= self.chunk_rows:

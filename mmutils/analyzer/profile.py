@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import math
-import mmap
 from collections import defaultdict
 
 import numpy as np
@@ -34,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mmutils.analyzer import dtypes
+from mmutils.analyzer.buffers import plain_pages
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
 from mmutils.analyzer.startup import optional_module
@@ -215,7 +215,9 @@ class Profiler:
         front of one that is large enough and free: no sketch holds items in it. The compiled
         sketch update copies the few values it keeps in level 0 (:meth:`_update_sketches`), so
         one buffer serves every chunk (sketches updated by numpy keep views of the last chunks
-        until they compact them). Its pages are plain ones (see :func:`_plain_pages`).
+        until they compact them). Its pages are plain ones (``buffers.plain_pages``): numpy
+        would take huge pages, which cost the VM's host more when fresh (interleaved monitoring
+        runs at 1M records: 1.269 s instead of 1.305 s, median of 9).
         """
         need = columns * rows
         for buf in self._buffers:
@@ -223,7 +225,7 @@ class Profiler:
                 batch.shares_memory(buf) for batch, _ in self._sketches.values()
             ):
                 return buf[:need].reshape(columns, rows)
-        buf = _plain_pages(need)
+        buf = plain_pages(need)
         self._buffers = [*self._buffers[-(_BUFFERS - 1) :], buf]
         return buf[:need].reshape(columns, rows)
 
@@ -822,18 +824,6 @@ class _PlainPass:
 
 
 _STRING_TYPE_ID = pa.string().id
-
-
-def _plain_pages(count: int) -> np.ndarray:
-    """``count`` float64 values (uninitialised) in fresh memory of plain 4 KB pages.
-
-    numpy asks the kernel for 2 MB huge pages for arrays of 4 MB and more. On the 2-core VM a
-    fresh huge page costs 1.4-2.2 ms per MB (the host backs it first) against ~0.5 ms for
-    plain pages, and a profiler's chunk buffer is taken fresh once per run: interleaved
-    monitoring runs at 1M records took 1.269 s instead of 1.305 s (median of 9), with 0.05 s
-    less system time. The memory is returned once the array and its views are gone.
-    """
-    return np.frombuffer(mmap.mmap(-1, max(count, 1) * 8), np.float64)
 
 
 def _summed(have: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
