@@ -279,12 +279,40 @@ def test_prefetch_stops_its_thread_when_the_consumer_stops():
         finally:
             closed.set()
 
-    before = threading.active_count()
+    before = set(threading.enumerate())  # threads of earlier tests may end meanwhile
     it = parallel.prefetch(source(), depth=2)
     assert next(it) == 0
+    assert len(set(threading.enumerate()) - before) == 1
     it.close()
     assert closed.is_set()
-    assert threading.active_count() == before
+    assert set(threading.enumerate()) - before == set()
+
+
+def test_an_unclosed_read_ahead_finalised_on_its_own_thread_does_not_wait_for_itself():
+    """The garbage collector may finalise a forgotten generator on any thread: on one of the
+    read-ahead's own workers, closing it must not wait for that worker (itself)."""
+    go = threading.Event()
+    outcome = []
+    maps = []
+
+    def slow(x):
+        if x == 2:
+            go.wait(5)
+            try:
+                maps[0].close()  # as if the collector ran here, on a worker of that very map
+                outcome.append("closed")
+            except RuntimeError as exc:  # "cannot join current thread"
+                outcome.append(exc)
+        return x
+
+    maps.append(parallel.ordered_map(slow, range(6), workers=2))
+    assert next(maps[0]) == 0  # tasks 0-2 submitted; the generator waits at its yield
+    go.set()
+    for _ in range(100):
+        if outcome:
+            break
+        threading.Event().wait(0.05)
+    assert outcome == ["closed"]
 
 
 def test_ordered_map_raises_in_turn():

@@ -185,7 +185,10 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             yield item
     finally:
         stop.set()
-        thread.join()
+        # an unclosed generator is finalised wherever the garbage collector runs, which may
+        # be its own producer thread: a thread cannot wait for itself
+        if thread is not threading.current_thread():
+            thread.join()
 
 
 @contextlib.contextmanager
@@ -216,14 +219,22 @@ def ordered_map(
     ahead = ahead or workers + 1
     pending: list[Future] = []
     it = iter(items)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mmlab-analyzer") as pool:
-        try:
-            for item in it:
-                pending.append(pool.submit(func, item))
-                if len(pending) >= ahead:
-                    yield pending.pop(0).result()
-            while pending:
+    own: set[int] = set()  # the pool's threads
+    pool = ThreadPoolExecutor(
+        max_workers=workers,
+        thread_name_prefix="mmlab-analyzer",
+        initializer=lambda: own.add(threading.get_ident()),
+    )
+    try:
+        for item in it:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= ahead:
                 yield pending.pop(0).result()
-        finally:
-            for future in pending:
-                future.cancel()
+        while pending:
+            yield pending.pop(0).result()
+    finally:
+        for future in pending:
+            future.cancel()
+        # an unclosed generator is finalised wherever the garbage collector runs, which may
+        # be one of these very workers: a thread cannot wait for itself
+        pool.shutdown(wait=threading.get_ident() not in own)
