@@ -269,17 +269,13 @@ def _case_floor(paths: dict) -> int:
     decimals = numba.njit(cache=True, nogil=True)(_decimals)
     capture_scan.warm()  # loads the cached kernels: a fixed cost, not timed
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
-    passes = threading.local()  # per thread: the analyzer's plain-number pass, a values matrix
+    passes = threading.local()  # per thread: a values matrix
     buffers = FileBuffers()  # the files' bytes, read into buffers reused file after file
 
     def plain(columns: list[pa.Array], out: np.ndarray) -> np.ndarray:
         """Every plain column of a file converted into its row of ``out`` by one compiled call
-        (the analyzer's own batched pass, counting nothing); the status of each column."""
-        width = len(columns)
-        batch = getattr(passes, "plain", None)
-        if batch is None or batch.store.shape[2] != width:
-            batch = passes.plain = profile._PlainPass(width, compiled)
-        return batch.run(columns, np.arange(width), out, np.zeros(width, bool))[:, 0]
+        (the analyzer's own batched pass); the status of each column."""
+        return profile._convert_plain(compiled, columns, np.arange(len(columns)), out)[:, 0]
 
     plain([pa.array(["1"])], np.empty((1, 1)))
     start = time.perf_counter()

@@ -24,7 +24,7 @@ from mmutils.analyzer import profile as profile_mod
 from mmutils.analyzer.column_groups import ColumnGroupProfiler, make_profiler, split_columns
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import SortedSketch
-from mmutils.analyzer.profile import VALUE_COUNT_LIMIT, Profiler
+from mmutils.analyzer.profile import Profiler
 
 WORKERS = (1, 2, 3)
 
@@ -61,8 +61,10 @@ def _edge_table(n: int, seed: int = 7) -> pa.Table:
             "holes": _text(np.round(rng.exponential(3, n), 2), rng.random(n) < 0.1),
             "infinite": pa.array(infinite, pa.string()),
             "big": pa.array(big, pa.string()),
-            # distinct values cross VALUE_COUNT_LIMIT mid-stream: counting stops
-            "many": _text(np.arange(n) * 7 % (VALUE_COUNT_LIMIT * 3)),
+            # many distinct values, and a String cell at the very end: recounted
+            "many": pa.array(
+                [f"{i * 7 % 30_000}" if i < n - 1 else "many" for i in range(n)], pa.string()
+            ),
             "count": _text(rng.integers(0, 400, n)),
             "negative": _text(np.round(rng.normal(-40, 25, n), 1)),
             "boolean": pa.array(["true", "false"] * (n // 2) + ["true"] * (n % 2), pa.string()),
@@ -89,6 +91,9 @@ def _run(profiler, t: pa.Table, chunk_rows: int):
     with profiler:
         for start in range(0, t.num_rows, chunk_rows):
             profiler.update(t.slice(start, chunk_rows))
+        if profiler.recount_rows():  # read again, in other chunks (the counts do not care)
+            again = max(1, chunk_rows // 3 + 1)
+            profiler.recount_from(t.slice(start, again) for start in range(0, t.num_rows, again))
         doc = profiler.result()
         extra = (
             profiler.item_count,
@@ -272,24 +277,21 @@ def test_empty_profiler_result():
 # -- the compiled plain-number pass ------------------------------------------------------------
 
 
-def _plain(column, counting: bool = False):
-    """The compiled pass over one column: ``(done, values, pass)``; ``done`` is None when the
-    column is not plain, else ``(converted, decimal cells, min, max, counts committed)``."""
+def _plain(column):
+    """The compiled pass over one column: ``(done, values)``; ``done`` is None when the
+    column is not plain, else ``(converted, decimal cells, min, max)``."""
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
-    plain = profile_mod._PlainPass(1, compiled)
     out = np.full((1, len(column)), np.nan)
-    status, decimals, lo, hi, committed = plain.run(
-        [column], np.array([0]), out, np.array([counting])
-    )[0].tolist()
-    assert not plain.scratch.any() and plain.tops.tolist() == [-1, -1]  # left clean
+    status, decimals, lo, hi = profile_mod._convert_plain(compiled, [column], np.array([0]), out)[
+        0
+    ].tolist()
     if status == compiled.NOT_PLAIN:
-        return None, out[0], plain
-    return (status == compiled.EXACT, int(decimals), lo, hi, bool(committed)), out[0], plain
+        return None, out[0]
+    return (status == compiled.EXACT, int(decimals), lo, hi), out[0]
 
 
 def _kernel(cells: list[str]):
-    done, out, _ = _plain(pa.array(cells, pa.string()))
-    return done, out
+    return _plain(pa.array(cells, pa.string()))
 
 
 def test_plain_numbers_are_bit_exact_with_arrow_cast():
@@ -310,7 +312,7 @@ def test_plain_numbers_are_bit_exact_with_arrow_cast():
     assert done is not None
     want = pc.cast(pa.array(cells), pa.float64()).to_numpy()
     assert out.view(np.int64).tolist() == want.view(np.int64).tolist()
-    converted, decimals, lo, hi, _ = done
+    converted, decimals, lo, hi = done
     assert converted
     assert decimals == sum("." in c for c in cells)
     assert (lo, hi) == (want.min(), want.max())
@@ -334,80 +336,32 @@ def test_plain_numbers_decline_other_shapes(cell):
         ("0.40389136205578846", 2),  # the lab's prediction column: 17 digits
     ],
 )
-def test_plain_numbers_count_but_leave_inexact_values_to_the_cast(cell, decimals):
+def test_plain_numbers_classify_but_leave_inexact_values_to_the_cast(cell, decimals):
     done, _ = _kernel(["1", "2.5", cell, "3"])
     assert done is not None
-    converted, got_decimals, _, _, _ = done
+    converted, got_decimals, _, _ = done
     assert (converted, got_decimals) == (False, decimals)
 
 
 def test_plain_numbers_decline_nulls_and_handle_slices():
     assert _kernel(["1", None, "2"])[0] is None
     arr = pa.array(["x", "12.5", "3", "y"], pa.string()).slice(1, 2)
-    done, out, _ = _plain(arr)
-    assert done == (True, 1, 3.0, 12.5, False)
+    done, out = _plain(arr)
+    assert done == (True, 1, 3.0, 12.5)
     assert out.tolist() == [12.5, 3.0]
     # pieces: sliced, of several files' buffers, one of them empty
     column = pa.chunked_array(
         [arr, pa.array([], pa.string()), pa.array(["y", "7", "0.25"]).slice(1)]
     )
-    done, out, _ = _plain(column)
-    assert done == (True, 2, 0.25, 12.5, False)
+    done, out = _plain(column)
+    assert done == (True, 2, 0.25, 12.5)
     assert out.tolist() == [12.5, 3.0, 7.0, 0.25]
     # a null in the last piece: the whole column is left to the general path
-    done, _, _ = _plain(pa.chunked_array([arr, pa.array(["1", None])]))
+    done, _ = _plain(pa.chunked_array([arr, pa.array(["1", None])]))
     assert done is None
 
 
-def _kernel_counts(cells: list[str], pieces: int = 1):
-    """What the compiled pass commits for ``cells``: (complete, {text: count})."""
-    arr = pa.array(cells, pa.string())
-    step = -(-len(cells) // pieces)
-    column = pa.chunked_array([arr.slice(i, step) for i in range(0, len(cells), step)])
-    done, _, plain = _plain(column, counting=True)
-    found = {}
-    for row, fmt in ((0, str), (1, lambda k: f"{k // 10}.{k % 10}")):
-        counts = plain.counts(0, row)
-        for k in [] if counts is None else np.flatnonzero(counts).tolist():
-            found[fmt(k)] = int(counts[k])
-    complete = done is not None and done[4]
-    assert plain.distinct[0] == len(found)
-    if not complete:  # nothing of the column's chunk is kept
-        assert found == {} and not plain.store.any()
-    return complete, found
-
-
-@pytest.mark.parametrize("pieces", [1, 3])
-@pytest.mark.parametrize(
-    "cells",
-    [
-        ["0", "1", "1", "0", "1"],  # flags: the branch-free one-digit loop
-        ["3", "9", "0", "3"],  # one digit each, not flags
-        ["0", "12", "65535", "7", "12"],  # integers up to the last counted value
-        ["0.5", "12.5", "6553.5", "0.0", "12.5"],  # canonical one-decimal texts
-        ["4", "12.5", "4", "0.1"],  # both kinds in one column
-    ],
-)
-def test_plain_numbers_count_canonical_cells_as_their_text(cells, pieces):
-    complete, found = _kernel_counts(cells, pieces)
-    assert complete
-    want = {}
-    for c in cells:
-        want[c] = want.get(c, 0) + 1
-    assert found == want
-
-
-@pytest.mark.parametrize(
-    "odd",
-    ["65536", "6553.6", "007", "01.5", "00", "1.50", "1.25", "12345678901234567"],
-)
-def test_plain_numbers_leave_other_texts_to_the_profiler(odd):
-    # a leading zero, a second decimal or a value past the limit: not the text of its key
-    complete, _ = _kernel_counts(["1", "2.5", odd, "3"], pieces=2)
-    assert not complete
-
-
-def test_kernel_counts_give_the_text_counts_of_the_numpy_path(monkeypatch):
+def test_compiled_pass_gives_the_value_counts_of_the_numpy_path(monkeypatch):
     pytest.importorskip("numba")
     rng = np.random.default_rng(5)
     n = 30_000
@@ -649,13 +603,12 @@ def test_columns_in_pieces_give_the_document_of_whole_columns(edge, compiled):
 
 
 @pytest.mark.parametrize("chunk_rows", [4_000, 40_000])
-def test_a_high_cardinality_numeric_column_stops_counting_the_same_way(monkeypatch, chunk_rows):
-    # model scores: every cell distinct. One chunk over the limit stops the counts at once
-    # (distinct values, no text hashed); smaller chunks cross it gradually. A column that
-    # turns String after that reports the same document either way.
+def test_a_column_turning_string_late_counts_every_value(monkeypatch, chunk_rows):
+    # model scores, every cell distinct: numeric columns count no values, and the one that
+    # turns String three cells from the end counts its earlier rows from the data read again
     pytest.importorskip("numba")
     monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
-    n = 3 * VALUE_COUNT_LIMIT + 12_000
+    n = 42_000
     scores = [f"0.{i * 7919 % 10**7:07d}{i % 10}" for i in range(n)]
     turning = list(scores)
     turning[-3] = "high"
@@ -666,8 +619,20 @@ def test_a_high_cardinality_numeric_column_stops_counting_the_same_way(monkeypat
             "with_holes": _text(np.arange(n) * 3 / 7.0, np.arange(n) % 5 == 0),
         }
     )
+    for profiler in (Profiler(t.column_names), make_profiler(t.column_names, 3)):
+        with profiler:
+            for start in range(0, n, chunk_rows):
+                profiler.update(t.slice(start, chunk_rows))
+            assert profiler.value_counts(0) is None and profiler.value_counts(2) is None
+            # the chunk holding "high" is counted; the rows before it are to be read again
+            assert profiler.recount_rows() == {1: (n - 3) // chunk_rows * chunk_rows}
+            with pytest.raises(AnalyzerError, match="read again to count values has 5000 rows"):
+                profiler.recount_from([t.slice(0, 5_000)])  # fewer rows than the first time
     doc, extra = _run(Profiler(t.column_names), t, chunk_rows)
-    assert extra[4] == [None, None, None]  # every column stopped counting
-    reference, _ = _run(Profiler(t.column_names), t, 1_000)
+    want = {}
+    for cell in turning:
+        want[cell] = want.get(cell, 0) + 1
+    assert extra[4] == [None, want, None]
+    assert f'"distinct_count" : {float(len(want))}' in doc
+    reference, _ = _run(make_profiler(t.column_names, 2), t, 1_000)
     assert doc == reference
-    assert '"distinct_count" : 0.0' in doc  # the String column's counts were dropped

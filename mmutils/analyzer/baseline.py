@@ -212,17 +212,20 @@ def suggest_baseline(
         AnalyzerError: the dataset cannot be read (the message names file and line).
     """
     workers = parallel.workers_for(parallel.check_workers(workers), path_or_dataframe)
-    if _is_dataframe(path_or_dataframe):
-        if len(path_or_dataframe) == 0:
-            raise NoDataError("Job inputs had no data (the DataFrame is empty)")
-        names, chunks = dataframe_chunks(path_or_dataframe)
-    else:
-        names, chunks = readers.read_dataset(
+    if _is_dataframe(path_or_dataframe) and len(path_or_dataframe) == 0:
+        raise NoDataError("Job inputs had no data (the DataFrame is empty)")
+
+    def read() -> tuple[list[str], Iterator[pa.Table]]:
+        if _is_dataframe(path_or_dataframe):
+            return dataframe_chunks(path_or_dataframe)
+        return readers.read_dataset(
             path_or_dataframe,
             dict(dataset_format) if dataset_format else None,
             header=header,
             workers=workers,
         )
+
+    names, chunks = read()
     if workers > 1:
         chunks = parallel.prefetch(chunks)
     with (
@@ -233,6 +236,8 @@ def suggest_baseline(
             profiler.update(chunk)
         if profiler.item_count == 0:
             raise NoDataError()
+        if profiler.recount_rows():  # columns that turned String late count their first rows
+            profiler.recount_from(read()[1])
         # sketch levels as arrays until the file is written (see Profiler.result)
         statistics = profiler.result(sketch_arrays=True)
     constraints = suggest_constraints(

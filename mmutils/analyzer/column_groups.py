@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from mmutils.analyzer import dtypes, profile
+from mmutils.analyzer import dtypes, parallel, profile
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import KLLSketch
 from mmutils.analyzer.profile import Profiler, as_string_array, text_bytes
@@ -211,6 +212,35 @@ class ColumnGroupProfiler:
         """Rows whose moments went through the compiled kernels (as one profiler counts them)."""
         self._sync()
         return max((group.profiler.compiled_rows for group in self._groups), default=0)
+
+    def recount_rows(self) -> dict[int, int]:
+        """Columns whose value counts miss their first rows (see
+        :meth:`~mmutils.analyzer.profile.Profiler.recount_rows`), by index in ``names``."""
+        self._sync()
+        return {
+            group.columns[i]: rows
+            for group in self._groups
+            for i, rows in group.profiler.recount_rows().items()
+        }
+
+    def recount_from(self, chunks: Iterable[pa.Table]) -> None:
+        """:meth:`~mmutils.analyzer.profile.Profiler.recount_from` for every group, on this thread."""
+        self._sync()
+        need = max(self.recount_rows().values(), default=0)
+        first = 0
+        with parallel.closing(iter(chunks)) as again:
+            for chunk in again:
+                if first >= need:
+                    break
+                for group in self._groups:
+                    if group.profiler.recount_rows():
+                        arrays = [chunk.column(j) for j in group.columns]
+                        group.profiler.recount_chunk(
+                            pa.Table.from_arrays(arrays, names=group.names), first
+                        )
+                first += chunk.num_rows
+        for group in self._groups:
+            group.profiler.recount_done(first)
 
     def sketch(self, name: str) -> KLLSketch | None:
         """The column's KLL sketch as the container reports it (None if not numeric)."""

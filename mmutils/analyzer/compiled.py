@@ -32,7 +32,6 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 __all__ = [
-    "COUNT_LIMIT",
     "EXACT",
     "INEXACT",
     "NOT_PLAIN",
@@ -128,51 +127,29 @@ _EXACT_MANTISSA = 1 << 53
 #: :func:`plain_numbers` results: a cell of another shape (or none at all), every cell converted,
 #: every cell plain but some value beyond the exact conversion (the caller converts the column)
 NOT_PLAIN, EXACT, INEXACT = 0, 1, 2
-#: :func:`plain_numbers` counts canonical integer cells below this by value, and canonical
-#: one-decimal cells whose value * 10 is below it by value * 10
-COUNT_LIMIT = 1 << 16
 
 
-def _plain_numbers(
-    offsets: np.ndarray, data: np.ndarray, out: np.ndarray, counts: np.ndarray, tops: np.ndarray
-) -> tuple:
-    """Classify, convert, bound and count a column of null-free cells shaped ``digits`` or ``digits.digits``.
+def _plain_numbers(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
+    """Classify, convert and bound a column of null-free cells shaped ``digits`` or ``digits.digits``.
 
     ``offsets`` (``len + 1`` int32) index the cells' bytes in ``data``. Each cell's value goes
     to ``out``: its digits as an integer ``m`` (exact below 2**53) divided by ``10**f`` for
     ``f`` decimals (exact for ``f <= 22``), one correctly rounded division, hence the double a
     correctly rounding parser (Arrow's cast, Java's ``parseDouble``) returns.
 
-    Value counts (when ``counts`` is a ``(2, COUNT_LIMIT)`` int64 array; ``(2, 0)`` counts
-    nothing): a cell that is the canonical text of an integer ``m < COUNT_LIMIT`` (no leading
-    zero) adds 1 to ``counts[0, m]``; one that is the canonical text ``"{k // 10}.{k % 10}"``
-    of ``k < COUNT_LIMIT`` adds 1 to ``counts[1, k]``. ``tops[0]`` and ``tops[1]`` are raised
-    to the largest index written, so the caller reads and clears only that much. Counting
-    stops at the first other cell (the counts are then incomplete: the caller counts the
-    column's texts its own way).
-
     Returns:
-        ``(status, decimal cells, min, max, counted)``. ``status`` is :data:`EXACT` when every
+        ``(status, decimal cells, min, max)``. ``status`` is :data:`EXACT` when every
         cell is plain and converted; :data:`INEXACT` when every cell is plain (the decimal
         count is right) but some value has more digits than the exact conversion takes
         (``out``, min and max are then meaningless: the caller converts the column);
         :data:`NOT_PLAIN` when a cell has another shape (the caller takes the general path
-        for the whole column). ``counted``: every cell was counted.
+        for the whole column).
     """
     rows = len(offsets) - 1
-    counting = counts.shape[1] > 0
     if rows > 0 and offsets[rows] - offsets[0] == rows:
-        ok, lo, hi, total = _single_digits(offsets, data, out)
+        ok, lo, hi = _single_digits(offsets, data, out)
         if ok:
-            if counting:
-                if hi <= 1.0:  # flags: the sum of the digits is the count of ones
-                    counts[0, 0] += rows - total
-                    counts[0, 1] += total
-                else:
-                    for i in range(rows):
-                        counts[0, int(out[i])] += 1
-                tops[0] = max(tops[0], int(hi))
-            return EXACT, 0, lo, hi, counting
+            return EXACT, 0, lo, hi
     decimals = 0
     exact = True
     lo = np.inf
@@ -181,7 +158,7 @@ def _plain_numbers(
         start = offsets[i]
         end = offsets[i + 1]
         if end <= start:
-            return NOT_PLAIN, 0, lo, hi, False
+            return NOT_PLAIN, 0, lo, hi
         m = 0
         dot = -1
         big = False
@@ -193,7 +170,7 @@ def _plain_numbers(
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return NOT_PLAIN, 0, lo, hi, False
+                    return NOT_PLAIN, 0, lo, hi
         else:
             for p in range(start, end):
                 b = data[p]
@@ -205,21 +182,12 @@ def _plain_numbers(
                 elif b == 46 and dot < 0:
                     dot = p
                 else:
-                    return NOT_PLAIN, 0, lo, hi, False
+                    return NOT_PLAIN, 0, lo, hi
             big = big or m >= _EXACT_MANTISSA
-        if counting:
-            # canonical: no leading zero in the integer part, at most one decimal
-            whole = (dot if dot >= 0 else end) - start
-            f = end - 1 - dot if dot >= 0 else 0
-            if f <= 1 and m < COUNT_LIMIT and (whole == 1 or data[start] != 48):
-                counts[f, m] += 1
-                tops[f] = max(tops[f], m)
-            else:
-                counting = False
         if dot >= 0:
             f = end - 1 - dot
             if dot == start or f == 0:  # ".5" or "5.": not the numeric patterns' shape
-                return NOT_PLAIN, 0, lo, hi, False
+                return NOT_PLAIN, 0, lo, hi
             decimals += 1
             if big or f > 22:
                 exact = False
@@ -235,29 +203,27 @@ def _plain_numbers(
             out[i] = v
             lo = min(lo, v)
             hi = max(hi, v)
-    return (EXACT if exact else INEXACT), decimals, lo, hi, counting
+    return (EXACT if exact else INEXACT), decimals, lo, hi
 
 
 def _single_digits(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> tuple:
     """:func:`_plain_numbers` for cells of one byte each (flags, small counts): branch-free.
 
-    Returns ``(ok, min, max, sum of the digits)``.
+    Returns ``(ok, min, max)``.
     """
     rows = len(offsets) - 1
     base = offsets[0]
     bad = 0
     lo = 255
     hi = 0
-    total = 0
     for i in range(rows):
         bad |= (offsets[i + 1] - offsets[i]) ^ 1  # not one byte long
         d = np.uint8(data[base + i] - np.uint8(48))  # bytes below "0" wrap to >= 208
         bad |= d > 9
         lo = min(lo, d)
         hi = max(hi, d)
-        total += d
         out[i] = d
-    return bad == 0, float(lo), float(hi), total
+    return bad == 0, float(lo), float(hi)
 
 
 @intrinsic
@@ -276,23 +242,12 @@ def _pointer(typingctx, address):
 PIECE_FIELDS = ("row", "column", "offsets", "first", "cells", "data", "data_bytes", "start")
 
 
-def _plain_chunk(
-    pieces: np.ndarray,
-    x: np.ndarray,
-    counting: np.ndarray,
-    scratch: np.ndarray,
-    tops: np.ndarray,
-    store: np.ndarray,
-    store_tops: np.ndarray,
-    distinct: np.ndarray,
-    results: np.ndarray,
-) -> None:
+def _plain_chunk(pieces: np.ndarray, x: np.ndarray, results: np.ndarray) -> None:
     """:func:`_plain_numbers` over every piece of every column of a chunk, in one call.
 
     The profiler hands a chunk's string columns over as a table of their pieces' Arrow
     buffers (addresses: the chunk holds the buffers during the call), which spares a Python
-    call, two numpy views and a result tuple per piece, and commits each column's value counts
-    here rather than in Python.
+    call, two numpy views and a result tuple per piece.
 
     Args:
         pieces: ``(n, 8)`` int64, one row per piece (fields :data:`PIECE_FIELDS`): the row of
@@ -301,30 +256,19 @@ def _plain_chunk(
             and its first row in the chunk. Rows of one column are consecutive, in row order;
             a piece of no cells is never listed.
         x: ``(columns, rows)`` float64: row ``r`` receives its column's values.
-        counting: ``(columns,)`` bool: whether row ``r``'s column counts its values.
-        scratch: ``(2, COUNT_LIMIT)`` int64, all zero (left so); ``tops``: ``(2,)`` int64, -1.
-        store: ``(2, COUNT_LIMIT, width)`` int64: each profiler column's counts so far (a
-            column's chunk counts are added only when every one of its cells was counted).
-        store_tops: ``(width, 2)`` int64: the largest index written in each store row.
-        distinct: ``(width,)`` int64: nonzero entries in each column's store.
-        results: ``(columns, 5)`` float64, written for every row listed: the status
+        results: ``(columns, 4)`` float64, written for every row listed: the status
             (:data:`NOT_PLAIN` if any piece is not plain, else :data:`EXACT` when every piece
-            is converted, else :data:`INEXACT`), decimal cells, min, max (when converted) and
-            1.0 when the column's counts were committed.
+            is converted, else :data:`INEXACT`), decimal cells, min and max (when converted).
     """
     n = pieces.shape[0]
-    nothing = np.zeros((2, 0), dtype=np.int64)
     i = 0
     while i < n:
         row = pieces[i, 0]
-        column = pieces[i, 1]
-        count = counting[row]
         plain = True
         converted = True
         decimals = 0
         lo = np.inf
         hi = -np.inf
-        counted = count
         while i < n and pieces[i, 0] == row:
             if plain:
                 first = pieces[i, 3]
@@ -332,12 +276,8 @@ def _plain_chunk(
                 start = pieces[i, 7]
                 offsets = numba.carray(_pointer(pieces[i, 2]), first + cells + 1, np.int32)
                 data = numba.carray(_pointer(pieces[i, 5]), pieces[i, 6], np.uint8)
-                status, dec, piece_lo, piece_hi, piece_counted = _plain_numbers(
-                    offsets[first:],
-                    data,
-                    x[row, start : start + cells],
-                    scratch if count else nothing,
-                    tops,
+                status, dec, piece_lo, piece_hi = _plain_numbers(
+                    offsets[first:], data, x[row, start : start + cells]
                 )
                 if status == NOT_PLAIN:
                     plain = False
@@ -347,23 +287,7 @@ def _plain_chunk(
                     if converted:
                         lo = min(lo, piece_lo)
                         hi = max(hi, piece_hi)
-                    counted = counted and piece_counted
             i += 1
-        commit = count and plain and counted
-        if count:
-            for f in range(2):
-                top = tops[f]
-                for v in range(top + 1):
-                    c = scratch[f, v]
-                    if c != 0:
-                        if commit:
-                            if store[f, v, column] == 0:
-                                distinct[column] += 1
-                            store[f, v, column] += c
-                        scratch[f, v] = 0
-                if commit:
-                    store_tops[column, f] = max(store_tops[column, f], top)
-                tops[f] = -1
         if not plain:
             results[row, 0] = NOT_PLAIN
         else:
@@ -371,7 +295,6 @@ def _plain_chunk(
         results[row, 1] = decimals
         results[row, 2] = lo
         results[row, 3] = hi
-        results[row, 4] = 1.0 if commit else 0.0
 
 
 def _compile(func):

@@ -224,6 +224,8 @@ def _baseline(env: Mapping[str, str], preprocessor) -> str:
                 profiler.update(chunk)
             if profiler.item_count == 0:
                 raise NoDataError()
+            if profiler.recount_rows():  # columns that turned String late
+                profiler.recount_from(dataset.reopen())
             statistics = profiler.result()
         constraints = suggest_constraints(statistics, categorical_drift_method=drift_method)
     log(f"Analysed {statistics['dataset']['item_count']} records")

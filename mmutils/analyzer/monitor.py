@@ -22,7 +22,7 @@ import itertools
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -183,6 +183,8 @@ def _truthy(value) -> bool:
 class _Dataset:
     names: list[str]
     chunks: Iterator[pa.Table]
+    #: the same chunks again, from the same inputs (a capture window: the same files)
+    reopen: Callable[[], Iterator[pa.Table]] | None = None
 
 
 def _positional(names: Sequence[str], baseline_names: Sequence[str]) -> list[str]:
@@ -229,8 +231,54 @@ def open_dataset(
 
     Rows without a header (capture, header-less CSV, pre-processor output) are matched to
     ``baseline_names`` by position; extra columns are named ``_c{i}``. ``workers`` threads
-    may parse ahead; the chunks are the same, in the same order, for any count.
+    may parse ahead; the chunks are the same, in the same order, for any count. The dataset's
+    ``reopen()`` gives its chunks again (for the value counts of columns that turn String
+    late, see :meth:`~mmutils.analyzer.profile.Profiler.recount_rows`).
     """
+    dataset = _open_dataset(
+        data,
+        kind,
+        options,
+        baseline_names,
+        start_time,
+        end_time,
+        preprocessor,
+        workers,
+        capture_loader,
+    )
+    files = getattr(dataset, "files", None)
+    if files is not None:  # a capture window: its files as they were listed the first time
+        data, start_time, end_time = files, None, None
+        dataset = _Dataset(dataset.names, dataset.chunks)
+
+    def reopen() -> Iterator[pa.Table]:
+        return _open_dataset(
+            data,
+            kind,
+            options,
+            baseline_names,
+            start_time,
+            end_time,
+            preprocessor,
+            workers,
+            capture_loader,
+        ).chunks
+
+    dataset.reopen = reopen
+    return dataset
+
+
+def _open_dataset(
+    data,
+    kind,
+    options,
+    baseline_names,
+    start_time,
+    end_time,
+    preprocessor,
+    workers,
+    capture_loader,
+):
     if kind == "table":
         return _table_dataset(data)
     if preprocessor is not None:
@@ -251,7 +299,7 @@ def open_dataset(
             workers=workers,
             loader=capture_loader,
         )
-        return _Dataset(ds.names, ds.chunks)
+        return ds
     path = Path(data)
     if kind == "csv":
         header = _truthy(options.get("header", False))
@@ -568,6 +616,8 @@ def run_monitoring(
                 )
         if profiler.item_count == 0:
             raise NoDataError()
+        if profiler.recount_rows():  # columns that turned String late count their first rows
+            profiler.recount_from(dataset.reopen())
         # sketch levels as arrays until the file is written: drift and jsonfmt read them as
         # they are (lists of Python floats cost a conversion each way)
         window_sketches: list = []  # sorted once, for the buckets and for drift

@@ -18,8 +18,11 @@ Every statistic reproduces the analyzer container bit for bit (spec §B.2-§B.5)
   share one batched sketch (:class:`~mmutils.analyzer.kll.KLLBatch`);
 * types follow deequ's regular expressions (:mod:`mmutils.analyzer.dtypes`).
 
-Memory is bounded by the sketches and, for columns that may turn out to be String, their value
-counts (numeric-looking columns stop counting values past ``VALUE_COUNT_LIMIT`` distinct ones).
+Memory is bounded by the sketches and the value counts of String columns. Numeric-looking
+columns count no values: a column that turns String after its first rows counts its values from
+that chunk on, and :meth:`Profiler.recount_from` counts the rows it missed from the data read
+again (:meth:`Profiler.recount_rows` says how many; deequ, too, reads the data once for the
+types and again for the statistics).
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmutils.analyzer import dtypes
+from mmutils.analyzer import dtypes, parallel
 from mmutils.analyzer.buffers import plain_pages
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
@@ -43,7 +47,6 @@ __all__ = [
     "COMPILED_MIN_ROWS",
     "MAX_CATEGORICAL_BUCKETS",
     "Profiler",
-    "VALUE_COUNT_LIMIT",
     "as_string_array",
     "load_kernels",
     "sketch_levels_as_lists",
@@ -53,18 +56,11 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-#: Distinct values a numeric-looking column keeps counting, in case it later turns String.
-VALUE_COUNT_LIMIT = 10_000
 #: Categorical buckets written for a String feature (deequ's histogram detail limit).
 MAX_CATEGORICAL_BUCKETS = 1000
 # deequ's KLL aggregate starts min/max at Int.MaxValue/Int.MinValue; bucket bounds use those.
 _KLL_MIN_START = float(2**31 - 1)
 _KLL_MAX_START = float(-(2**31))
-# integer cells below this are counted with np.bincount instead of a hash of their text
-_BINCOUNT_LIMIT = 1 << 16
-_DIGITS = np.array([len(str(i)) for i in range(_BINCOUNT_LIMIT)], dtype=np.int64)
-# length of the text "{k // 10}.{k % 10}" of a one-decimal value counted as k = value * 10
-_TENTH_DIGITS = _DIGITS[np.arange(_BINCOUNT_LIMIT) // 10] + 2
 #: Rows seen (the current chunk included) from which the numba kernels take over, if installed.
 #: Loading numba and the cached kernels costs ~0.4-0.5 s per process, which the numpy path's
 #: per-row recurrence only catches up with at ~70k rows of the lab's 70-column shape (measured
@@ -154,13 +150,10 @@ class Profiler:
         self._sketches: dict[int, tuple[KLLBatch, list[int]]] = {
             0: (KLLBatch(width, DEFAULT_K, DEFAULT_C), list(range(width)))
         }
-        # value counts (for columns that may end up String): text -> count, plus, for cells
-        # that are canonical non-negative integers, a bincount by value (much cheaper), and
-        # for canonical one-decimal cells ("12.5"), a bincount by value * 10
-        self._values: list[dict[str, int] | None] = [{} for _ in range(width)]
-        self._int_counts: list[np.ndarray | None] = [None] * width
-        self._tenth_counts: list[np.ndarray | None] = [None] * width
-        self._plain: _PlainPass | None = None  # the compiled pass's state (and value counts)
+        # value counts of String columns: text -> count (None: numeric so far, not counting)
+        self._values: list[dict[str, int] | None] = [None] * width
+        # column -> its first rows, whose values it did not count (it looked numeric there)
+        self._recount: dict[int, int] = {}
         self._buffers: list[np.ndarray] = []  # chunk value buffers, see _values_buffer
 
     # -- update ----------------------------------------------------------------------------
@@ -184,13 +177,11 @@ class Profiler:
             self._update_compiled(kernels, columns, rows)
             return
         columns = [_whole(c) for c in columns]
-        digit_cells = np.zeros(width, dtype=np.int64)
-        decimal_cells = np.zeros(width, dtype=np.int64)
         for j, arr in enumerate(columns):
-            counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
+            counts = dtypes.classify_plain(arr)[0]
             self._types[j] += counts
             if counts.string or counts.boolean:
-                self._numeric_ok[j] = False
+                self._turn_string(j, rows)
         numeric = np.flatnonzero(self._numeric_ok)
         # one contiguous row per numeric column: cheap to fill, and the sketches' input as is
         x = np.empty((len(numeric), rows), dtype=np.float64)
@@ -200,7 +191,7 @@ class Profiler:
         # per-column extremes of the chunk; missing (NaN) cells are skipped, as in np.nanmin
         lo = np.fmin.reduce(x, axis=1, initial=np.inf)
         hi = np.fmax.reduce(x, axis=1, initial=-np.inf)
-        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi)
+        self._count_chunk_values(columns)
         if len(numeric) == 0:
             self._sketches = {}
             return
@@ -229,11 +220,6 @@ class Profiler:
         self._buffers = [*self._buffers[-(_BUFFERS - 1) :], buf]
         return buf[:need].reshape(columns, rows)
 
-    def _plain_pass(self, kernels) -> _PlainPass:
-        if self._plain is None:
-            self._plain = _PlainPass(len(self.names), kernels)
-        return self._plain
-
     def _compiled_threshold(self) -> int:
         if self.compiled_min_rows is None:
             return COMPILED_MIN_ROWS
@@ -244,46 +230,36 @@ class Profiler:
 
         Columns of null-free ``digits`` / ``digits.digits`` cells (the bulk of numeric data)
         are classified, converted, bounded and counted by one compiled call for the whole
-        chunk that releases the GIL (:class:`_PlainPass`,
+        chunk that releases the GIL (:func:`_convert_plain`,
         :func:`mmutils.analyzer.compiled.plain_chunk`); plain columns with a value that pass
         cannot convert exactly are converted by :func:`dtypes.to_double`, and any other column
         takes the general path of :meth:`update`.
         """
-        width = len(self.names)
-        digit_cells = np.zeros(width, dtype=np.int64)
-        decimal_cells = np.zeros(width, dtype=np.int64)
         candidates = np.flatnonzero(self._numeric_ok)  # numeric up to this chunk
         row_of = {int(j): pos for pos, j in enumerate(candidates)}
         x = self._values_buffer(len(candidates), rows)
-        counting = np.array([self._values[j] is not None for j in candidates], dtype=bool)
-        plain = self._plain_pass(kernels)
-        results = plain.run(columns, candidates, x, counting)
+        results = _convert_plain(kernels, columns, candidates, x)
         fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
         inexact: set[int] = set()  # plain columns with a value the pass cannot convert exactly
-        counted: set[int] = set()  # columns whose value counts the kernel took
         for j, arr in enumerate(columns):
             pos = row_of.get(j)
             if pos is not None:
-                status, decimals, lo, hi, committed = results[pos].tolist()
+                status, decimals, lo, hi = results[pos].tolist()
                 if status != kernels.NOT_PLAIN:
                     decimals = int(decimals)
                     self._types[j] += dtypes.TypeCounts(
                         integral=rows - decimals, fractional=decimals
                     )
-                    digit_cells[j], decimal_cells[j] = rows - decimals, decimals
-                    if committed:
-                        counted.add(j)
-                        self._check_value_limit(j)
                     if status == kernels.EXACT:
                         fast[j] = (lo, hi)
                     else:
                         inexact.add(j)
                     continue
             columns[j] = arr = _whole(arr)
-            counts, digit_cells[j], decimal_cells[j] = dtypes.classify_plain(arr)
+            counts = dtypes.classify_plain(arr)[0]
             self._types[j] += counts
             if counts.string or counts.boolean:
-                self._numeric_ok[j] = False
+                self._turn_string(j, rows)
         numeric = np.flatnonzero(self._numeric_ok)
         if len(numeric) != len(candidates):  # a column turned String in this chunk
             x = x[[row_of[int(j)] for j in numeric]]
@@ -306,144 +282,94 @@ class Profiler:
             lo[pos] = np.fmin.reduce(values, initial=np.inf)
             hi[pos] = np.fmax.reduce(values, initial=-np.inf)
             added[pos] = rows - int(np.count_nonzero(np.isnan(values)))
-        self._count_chunk_values(columns, numeric, x, digit_cells, decimal_cells, hi, counted)
+        self._count_chunk_values(columns)
         if len(numeric) == 0:
             self._sketches = {}
             return
         self._update_moments(numeric, x, None, lo, hi, kernels)
         self._update_sketches(numeric, x, added)
 
-    def _count_chunk_values(
-        self,
-        columns: list[pa.Array],
-        numeric: np.ndarray,
-        x: np.ndarray,
-        digit_cells: np.ndarray,
-        decimal_cells: np.ndarray,
-        hi: np.ndarray,
-        counted: set[int] = frozenset(),
-    ) -> None:
-        """Add the chunk's cells to the value counts of the columns that may turn String.
-
-        ``counted``: columns whose cells the compiled pass has counted already.
-        """
-        pos_of = {int(j): pos for pos, j in enumerate(numeric)}
+    def _count_chunk_values(self, columns: list[pa.Array]) -> None:
+        """Add the chunk's cells to the value counts of the String columns."""
         for j, arr in enumerate(columns):
-            if self._values[j] is None or j in counted:
-                continue
-            pos = pos_of.get(j)
-            nonnull = len(arr) - arr.null_count
-            if pos is not None and digit_cells[j] == nonnull:
-                if nonnull == 0:
-                    continue
-                if hi[pos] <= 1.0 and text_bytes(arr) == nonnull:
-                    # every cell is exactly "0" or "1": two counts, no bincount
-                    ones = int(np.count_nonzero(x[pos] == 1.0))
-                    self._add_int_counts(j, np.array([nonnull - ones, ones], dtype=np.int64))
-                    continue
-                if self._count_integers(j, arr, x[pos]):
-                    continue
-            if (
-                pos is not None
-                and decimal_cells[j] == len(arr)
-                and self._count_tenths(j, arr, x[pos])
-            ):
-                continue
-            if pos is not None and _distinct_values_over_limit(x[pos]):
-                # distinct texts are at least as many as the distinct values they parse to
-                self._drop_value_counts(j)
-                continue
-            self._count_values(j, arr)
+            if self._values[j] is not None:
+                self._count_values(j, _whole(arr))
 
-    def _count_integers(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
-        """Count a chunk of plain digit cells by integer value; False if not applicable."""
-        ints = values[~np.isnan(values)]
-        if len(ints) == 0:
-            return True
-        if ints.max() >= _BINCOUNT_LIMIT:
-            return False
-        counts = np.bincount(ints.astype(np.int64))
-        # each cell is at least as long as its value's canonical text, equal iff no leading 0
-        if text_bytes(arr) != int(counts @ _DIGITS[: len(counts)]):
-            return False
-        self._add_int_counts(j, counts)
-        return True
-
-    def _count_tenths(self, j: int, arr: pa.Array, values: np.ndarray) -> bool:
-        """Count a chunk of ``digits.digits`` cells (no nulls) by value * 10, when exact.
-
-        False (nothing counted) unless every cell is the canonical text of its value with one
-        decimal, ``"{k // 10}.{k % 10}"``, so that the count by ``k`` loses no text.
-        """
-        scaled = np.rint(values * 10.0)
-        if scaled.max() >= _BINCOUNT_LIMIT or not (scaled / 10.0 == values).all():
-            return False  # a value with more decimals (or too large to bincount)
-        counts = np.bincount(scaled.astype(np.int64))
-        # A digits.digits cell whose double equals k / 10 is at least as long as that text
-        # (longer when it has leading or trailing zeros, or is a longer decimal rounding to
-        # the same double), so equal byte totals mean every cell is exactly its k's text.
-        if text_bytes(arr) != int(counts @ _TENTH_DIGITS[: len(counts)]):
-            return False
-        self._tenth_counts[j] = _add_counts(self._tenth_counts[j], counts)
-        self._check_value_limit(j)
-        return True
-
-    def _add_int_counts(self, j: int, counts: np.ndarray) -> None:
-        self._int_counts[j] = _add_counts(self._int_counts[j], counts)
-        self._check_value_limit(j)
-
-    def _count_values(self, j: int, arr: pa.Array | pa.ChunkedArray) -> None:
+    def _count_values(self, j: int, arr: pa.Array) -> None:
         counts = self._values[j]
         vc = pc.value_counts(arr.drop_null())
-        if len(vc) > VALUE_COUNT_LIMIT and self._numeric_ok[j]:
-            # the merged counts would have more than the limit too: stop now, without
-            # turning the chunk's distinct values into Python objects first
-            self._drop_value_counts(j)
-            return
         for value, count in zip(
             vc.field("values").to_pylist(), vc.field("counts").to_pylist(), strict=True
         ):
             counts[value] = counts.get(value, 0) + count
-        self._check_value_limit(j)
-
-    def _check_value_limit(self, j: int) -> None:
-        if not self._numeric_ok[j]:
-            return
-        distinct = len(self._values[j])  # an upper bound: the stores may share values
-        for store in (self._int_counts[j], self._tenth_counts[j]):
-            distinct += 0 if store is None else int(np.count_nonzero(store))
-        if self._plain is not None:
-            distinct += int(self._plain.distinct[j])
-        if distinct > VALUE_COUNT_LIMIT and len(self.value_counts(j)) > VALUE_COUNT_LIMIT:
-            self._drop_value_counts(j)
-
-    def _drop_value_counts(self, j: int) -> None:
-        # a numeric column past the limit is almost surely numeric: stop paying for the counts
-        self._values[j] = None
-        self._int_counts[j] = None
-        self._tenth_counts[j] = None
-        if self._plain is not None:
-            self._plain.drop(j)
 
     def value_counts(self, j: int) -> dict[str, int] | None:
-        """Cell text -> count for column ``j`` (None once a numeric column stopped counting)."""
+        """Cell text -> count for column ``j`` (None while it is numeric: it counts nothing).
+
+        A column that turned String after its first rows lacks their counts until
+        :meth:`recount_from` ran.
+        """
         counts = self._values[j]
-        if counts is None:
-            return None
-        merged = dict(counts)
-        ints, tenths = self._int_counts[j], self._tenth_counts[j]
-        if self._plain is not None:  # what the compiled pass counted, by value and value * 10
-            ints = _summed(ints, self._plain.counts(j, 0))
-            tenths = _summed(tenths, self._plain.counts(j, 1))
-        if ints is not None:
-            for value in np.flatnonzero(ints).tolist():
-                key = str(value)
-                merged[key] = merged.get(key, 0) + int(ints[value])
-        if tenths is not None:
-            for k in np.flatnonzero(tenths).tolist():
-                key = f"{k // 10}.{k % 10}"
-                merged[key] = merged.get(key, 0) + int(tenths[k])
-        return merged
+        return None if counts is None else dict(counts)
+
+    def _turn_string(self, j: int, rows: int) -> None:
+        """Column ``j`` is not numeric (a String or Boolean cell in this chunk of ``rows``): it
+        counts its values from this chunk on, and the rows before it are to be recounted."""
+        self._numeric_ok[j] = False
+        if self._values[j] is None:
+            self._values[j] = {}
+            before = self.item_count - rows
+            if before:
+                self._recount[j] = before
+
+    def recount_rows(self) -> dict[int, int]:
+        """Columns whose value counts miss their first rows: column index -> rows missed.
+
+        A column counts its values only once it has turned String (or Boolean); the rows it
+        saw before are counted by :meth:`recount_from`, before :meth:`result`.
+        """
+        return dict(self._recount)
+
+    def recount_from(self, chunks: Iterable[pa.Table]) -> None:
+        """Count the values :meth:`recount_rows` names, from the data read again.
+
+        Args:
+            chunks: the chunks :meth:`update` was given, again, from the first (their number
+                of rows may differ); read only as far as the rows missed, then closed.
+
+        Raises:
+            AnalyzerError: the data read again has fewer rows than the first time.
+        """
+        need = max(self._recount.values(), default=0)
+        first = 0
+        with parallel.closing(iter(chunks)) as again:
+            for chunk in again:
+                if first >= need:
+                    break
+                self.recount_chunk(chunk, first)
+                first += chunk.num_rows
+        self.recount_done(first)
+
+    def recount_chunk(self, chunk: pa.Table, first: int) -> None:
+        """Count the cells of ``chunk`` (rows ``first``… of the data) that columns missed."""
+        for j, missing in self._recount.items():
+            take = min(chunk.num_rows, missing - first)
+            if take > 0:
+                arr = _whole(string_column(chunk.column(j), self.names[j]))
+                self._count_values(j, arr.slice(0, take))
+
+    def recount_done(self, rows: int) -> None:
+        """The recount read ``rows`` rows again: the counts are whole.
+
+        Raises:
+            AnalyzerError: fewer rows than the columns missed (the data changed meanwhile).
+        """
+        need = max(self._recount.values(), default=0)
+        if rows < need:
+            raise AnalyzerError(
+                f"the data read again to count values has {rows} rows, not {need} or more"
+            )
+        self._recount.clear()
 
     def _update_moments(
         self,
@@ -734,105 +660,49 @@ def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
-class _PlainPass:
-    """The compiled plain-number pass of one profiler (``compiled.plain_chunk``) and its counts.
+def _convert_plain(
+    kernels, columns: list[pa.Array | pa.ChunkedArray], candidates: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """Convert the plain columns among ``candidates`` into the rows of ``x``: one call of the
+    compiled pass (``kernels.plain_chunk``) over every piece of every column.
 
-    Besides the scratch the kernel counts a column's chunk into, it holds the counts the kernel
-    committed, per profiler column: row 0 by integer value, row 1 by value * 10 (see
-    ``compiled.plain_numbers``). The store is ``(2, COUNT_LIMIT, width)`` int64, allocated
-    zeroed by the system: the columns' counts of a value lie side by side, so the memory
-    touched is what the largest value reaches, not a page (or a 2 MB huge page) per column.
+    Args:
+        kernels: :mod:`mmutils.analyzer.compiled`.
+        columns: the chunk's string columns (arrays, or pieces), in profiler order.
+        candidates: the profiler columns to try; candidate ``pos`` fills ``x[pos]``.
+        x: ``(len(candidates), rows)`` float64.
+
+    Returns:
+        ``(len(candidates), 4)`` float64: per candidate the status (``NOT_PLAIN`` for a
+        column with a null or a cell of another shape: ``x`` is then to be refilled),
+        decimal cells, min and max (when ``EXACT``).
     """
-
-    __slots__ = ("kernels", "scratch", "tops", "store", "store_tops", "distinct")
-
-    def __init__(self, width: int, kernels):
-        limit = kernels.COUNT_LIMIT
-        self.kernels = kernels
-        self.scratch = np.zeros((2, limit), dtype=np.int64)
-        self.tops = np.full(2, -1, dtype=np.int64)
-        self.store = np.zeros((2, limit, width), dtype=np.int64)
-        self.store_tops = np.full((width, 2), -1, dtype=np.int64)
-        self.distinct = np.zeros(width, dtype=np.int64)  # nonzero entries per column
-
-    def run(
-        self,
-        columns: list[pa.Array | pa.ChunkedArray],
-        candidates: np.ndarray,
-        x: np.ndarray,
-        counting: np.ndarray,
-    ) -> np.ndarray:
-        """Convert (and count) the plain columns among ``candidates`` into the rows of ``x``.
-
-        Args:
-            columns: the chunk's string columns (arrays, or pieces), in profiler order.
-            candidates: the profiler columns to try; candidate ``pos`` fills ``x[pos]``.
-            x: ``(len(candidates), rows)`` float64.
-            counting: ``(len(candidates),)`` bool: whether the candidate counts its values.
-
-        Returns:
-            ``(len(candidates), 5)`` float64: per candidate the status (``NOT_PLAIN`` for a
-            column with a null or a cell of another shape: ``x`` is then to be refilled),
-            decimal cells, min, max (when ``EXACT``) and 1.0 when its counts were committed.
-        """
-        kernels = self.kernels
-        results = np.zeros((len(candidates), 5))
-        results[:, 0] = kernels.NOT_PLAIN
-        table: list[tuple[int, ...]] = []
-        for pos, j in enumerate(candidates.tolist()):
-            column = columns[j]
-            if column.type.id != _STRING_TYPE_ID:  # int32 offsets only
+    results = np.zeros((len(candidates), 4))
+    results[:, 0] = kernels.NOT_PLAIN
+    table: list[tuple[int, ...]] = []
+    for pos, j in enumerate(candidates.tolist()):
+        column = columns[j]
+        if column.type.id != _STRING_TYPE_ID:  # int32 offsets only
+            continue
+        listed = len(table)
+        start = 0
+        for piece in column.chunks if isinstance(column, pa.ChunkedArray) else (column,):
+            cells = len(piece)
+            if not cells:
                 continue
-            listed = len(table)
-            start = 0
-            for piece in column.chunks if isinstance(column, pa.ChunkedArray) else (column,):
-                cells = len(piece)
-                if not cells:
-                    continue
-                _, offsets, data = piece.buffers()
-                if piece.null_count or data is None:
-                    del table[listed:]  # not plain: the general path takes the column
-                    break
-                row = (pos, j, offsets.address, piece.offset, cells, data.address, data.size)
-                table.append((*row, start))
-                start += cells
-        pieces = np.array(table, dtype=np.int64).reshape(-1, 8)
-        kernels.plain_chunk(
-            pieces,
-            x,
-            counting,
-            self.scratch,
-            self.tops,
-            self.store,
-            self.store_tops,
-            self.distinct,
-            results,
-        )
-        return results
-
-    def counts(self, j: int, row: int) -> np.ndarray | None:
-        """Column ``j``'s committed counts of kind ``row`` (0: by value, 1: by value * 10)."""
-        top = int(self.store_tops[j, row])
-        return self.store[row, : top + 1, j] if top >= 0 else None
-
-    def drop(self, j: int) -> None:
-        """Forget column ``j``'s counts (it stopped counting)."""
-        for row in range(2):
-            self.store[row, : int(self.store_tops[j, row]) + 1, j] = 0
-        self.store_tops[j] = -1
-        self.distinct[j] = 0
+            _, offsets, data = piece.buffers()
+            if piece.null_count or data is None:
+                del table[listed:]  # not plain: the general path takes the column
+                break
+            row = (pos, j, offsets.address, piece.offset, cells, data.address, data.size)
+            table.append((*row, start))
+            start += cells
+    pieces = np.array(table, dtype=np.int64).reshape(-1, 8)
+    kernels.plain_chunk(pieces, x, results)
+    return results
 
 
 _STRING_TYPE_ID = pa.string().id
-
-
-def _summed(have: np.ndarray | None, more: np.ndarray | None) -> np.ndarray | None:
-    """Element-wise sum of two bincounts of different lengths (a new array; None: none)."""
-    if more is None:
-        return have
-    if have is None:
-        return more
-    return _add_counts(have.copy(), more)
 
 
 def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
@@ -842,28 +712,6 @@ def text_bytes(arr: pa.Array | pa.ChunkedArray) -> int:
     offsets_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(arr.buffers()[1], dtype=offsets_type)
     return int(offsets[arr.offset + len(arr)] - offsets[arr.offset])
-
-
-def _distinct_values_over_limit(values: np.ndarray) -> bool:
-    """Whether a chunk's parsed values (NaN: no value) hold over VALUE_COUNT_LIMIT distinct ones.
-
-    Sorting the doubles is much cheaper than hashing the cells' text (a column of model scores:
-    every cell distinct), and texts parsing to distinct values are themselves distinct.
-    """
-    if len(values) <= VALUE_COUNT_LIMIT:
-        return False
-    ordered = np.sort(values[~np.isnan(values)])
-    return int(np.count_nonzero(ordered[1:] != ordered[:-1])) + 1 > VALUE_COUNT_LIMIT
-
-
-def _add_counts(have: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
-    """Element-wise sum of two bincounts of different lengths (``have`` may be reused)."""
-    if have is None:
-        return counts
-    if len(have) < len(counts):
-        have = np.concatenate([have, np.zeros(len(counts) - len(have), np.int64)])
-    have[: len(counts)] += counts
-    return have
 
 
 def _stack(parts: list[tuple[KLLBatch, list[int]]]) -> tuple[KLLBatch, list[int]]:
