@@ -235,36 +235,19 @@ def open_dataset(
     ``reopen()`` gives its chunks again (for the value counts of columns that turn String
     late, see :meth:`~mmutils.analyzer.profile.Profiler.recount_rows`).
     """
-    dataset = _open_dataset(
-        data,
-        kind,
-        options,
-        baseline_names,
-        start_time,
-        end_time,
-        preprocessor,
-        workers,
-        capture_loader,
-    )
+
+    def opened(data, start_time, end_time):
+        return _open_dataset(
+            data, kind, options, baseline_names, start_time, end_time, preprocessor, workers,
+            capture_loader,
+        )  # fmt: skip
+
+    dataset = opened(data, start_time, end_time)
     files = getattr(dataset, "files", None)
     if files is not None:  # a capture window: its files as they were listed the first time
         data, start_time, end_time = files, None, None
         dataset = _Dataset(dataset.names, dataset.chunks)
-
-    def reopen() -> Iterator[pa.Table]:
-        return _open_dataset(
-            data,
-            kind,
-            options,
-            baseline_names,
-            start_time,
-            end_time,
-            preprocessor,
-            workers,
-            capture_loader,
-        ).chunks
-
-    dataset.reopen = reopen
+    dataset.reopen = lambda: opened(data, start_time, end_time).chunks
     return dataset
 
 
