@@ -229,8 +229,8 @@ class Profiler:
         """:meth:`update` with the compiled kernels: same statistics, bit for bit.
 
         Columns of null-free ``digits`` / ``digits.digits`` cells (the bulk of numeric data)
-        are classified, converted, bounded and counted by one compiled call for the whole
-        chunk that releases the GIL (:func:`_convert_plain`,
+        are classified, converted and bounded by one compiled call for the whole chunk that
+        releases the GIL (:func:`_convert_plain`,
         :func:`mmutils.analyzer.compiled.plain_chunk`); plain columns with a value that pass
         cannot convert exactly are converted by :func:`dtypes.to_double`, and any other column
         takes the general path of :meth:`update`.
