@@ -97,3 +97,31 @@ def test_a_baseline_from_a_dataframe_counts_every_row(monkeypatch):
     for workers in (1, 2):
         result = suggest_baseline(df, workers=workers)
         assert _buckets(result.statistics, "late") == Counter(values)
+
+
+def test_the_container_baseline_on_capture_data_counts_every_row(tmp_path, monkeypatch):
+    from test_analyzer_container import CAPTURE_FORMAT, _capture_window
+
+    from mmutils.analyzer import container
+
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(
+        capture_reader,
+        "read_capture",
+        functools.partial(capture_reader.read_capture, chunk_rows=70),
+    )
+    opt_ml = tmp_path / "job"
+    endpoint = opt_ml / "processing" / "input" / "endpoint"
+    for hour in ("05", "06"):
+        _capture_window(endpoint, hour, rows=300)
+    cells = _spoil_last_record(endpoint, 0, "n/a")  # input column 0: feature _c1
+    env = {
+        "MMLAB_OPT_ML": str(opt_ml),
+        "dataset_format": CAPTURE_FORMAT,
+        "dataset_source": "/opt/ml/processing/input/endpoint",
+        "output_path": "/opt/ml/processing/output",
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+    assert container.run(env) == 0
+    stats = json.loads((opt_ml / "processing" / "output" / "statistics.json").read_text())
+    assert _buckets(stats, "_c1") == Counter(cells)
