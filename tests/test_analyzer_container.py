@@ -68,6 +68,17 @@ def _baseline_job(opt_ml: Path) -> dict:
     return env
 
 
+def capture_baseline_env(opt_ml: Path) -> dict:
+    """The environment of a baseline job over the capture files under ``endpoint``."""
+    return {
+        "MMLAB_OPT_ML": str(opt_ml),
+        "dataset_format": CAPTURE_FORMAT,
+        "dataset_source": "/opt/ml/processing/input/endpoint",
+        "output_path": "/opt/ml/processing/output",
+        "publish_cloudwatch_metrics": "Disabled",
+    }
+
+
 def _monitoring_env(opt_ml: Path, baseline_out: Path, **extra) -> dict:
     env = {
         "MMLAB_OPT_ML": str(opt_ml),
@@ -361,14 +372,7 @@ def test_baseline_job_on_capture_data_is_the_same_for_any_worker_count(tmp_path,
         for hour in ("05", "06"):
             _capture_window(opt_ml / "processing" / "input" / "endpoint", hour, rows=300)
         monkeypatch.setenv("MMLAB_ANALYZER_WORKERS", str(workers))
-        env = {
-            "MMLAB_OPT_ML": str(opt_ml),
-            "dataset_format": CAPTURE_FORMAT,
-            "dataset_source": "/opt/ml/processing/input/endpoint",
-            "output_path": "/opt/ml/processing/output",
-            "publish_cloudwatch_metrics": "Disabled",
-        }
-        assert container.run(env) == 0
+        assert container.run(capture_baseline_env(opt_ml)) == 0
         out = opt_ml / "processing" / "output"
         written[workers] = {
             p: (out / p).read_bytes() for p in ("statistics.json", "constraints.json")

@@ -100,7 +100,7 @@ def test_a_baseline_from_a_dataframe_counts_every_row(monkeypatch):
 
 
 def test_the_container_baseline_on_capture_data_counts_every_row(tmp_path, monkeypatch):
-    from test_analyzer_container import CAPTURE_FORMAT, _capture_window
+    from test_analyzer_container import _capture_window, capture_baseline_env
 
     from mmutils.analyzer import container
 
@@ -115,13 +115,6 @@ def test_the_container_baseline_on_capture_data_counts_every_row(tmp_path, monke
     for hour in ("05", "06"):
         _capture_window(endpoint, hour, rows=300)
     cells = _spoil_last_record(endpoint, 0, "n/a")  # input column 0: feature _c1
-    env = {
-        "MMLAB_OPT_ML": str(opt_ml),
-        "dataset_format": CAPTURE_FORMAT,
-        "dataset_source": "/opt/ml/processing/input/endpoint",
-        "output_path": "/opt/ml/processing/output",
-        "publish_cloudwatch_metrics": "Disabled",
-    }
-    assert container.run(env) == 0
+    assert container.run(capture_baseline_env(opt_ml)) == 0
     stats = json.loads((opt_ml / "processing" / "output" / "statistics.json").read_text())
     assert _buckets(stats, "_c1") == Counter(cells)

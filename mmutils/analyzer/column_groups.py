@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from mmutils.analyzer import dtypes, parallel, profile
+from mmutils.analyzer import dtypes, profile
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import KLLSketch
 from mmutils.analyzer.profile import Profiler, as_string_array, text_bytes
@@ -225,22 +225,17 @@ class ColumnGroupProfiler:
 
     def recount_from(self, chunks: Iterable[pa.Table]) -> None:
         """:meth:`~mmutils.analyzer.profile.Profiler.recount_from` for every group, on this thread."""
-        self._sync()
-        need = max(self.recount_rows().values(), default=0)
-        first = 0
-        with parallel.closing(iter(chunks)) as again:
-            for chunk in again:
-                if first >= need:
-                    break
-                for group in self._groups:
-                    if group.profiler.recount_rows():
-                        arrays = [chunk.column(j) for j in group.columns]
-                        group.profiler.recount_chunk(
-                            pa.Table.from_arrays(arrays, names=group.names), first
-                        )
-                first += chunk.num_rows
+        self._sync()  # every update done first
+        needing = [group for group in self._groups if group.profiler.recount_rows()]
+
+        def count(chunk: pa.Table, first: int) -> None:
+            for group in needing:
+                arrays = [chunk.column(j) for j in group.columns]
+                group.profiler.recount_chunk(pa.Table.from_arrays(arrays, names=group.names), first)
+
+        rows = profile.read_again(chunks, max(self.recount_rows().values(), default=0), count)
         for group in self._groups:
-            group.profiler.recount_done(first)
+            group.profiler.recount_done(rows)
 
     def sketch(self, name: str) -> KLLSketch | None:
         """The column's KLL sketch as the container reports it (None if not numeric)."""

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +49,7 @@ __all__ = [
     "Profiler",
     "as_string_array",
     "load_kernels",
+    "read_again",
     "sketch_levels_as_lists",
     "string_column",
     "text_bytes",
@@ -340,15 +341,9 @@ class Profiler:
         Raises:
             AnalyzerError: the data read again has fewer rows than the first time.
         """
-        need = max(self._recount.values(), default=0)
-        first = 0
-        with parallel.closing(iter(chunks)) as again:
-            for chunk in again:
-                if first >= need:
-                    break
-                self.recount_chunk(chunk, first)
-                first += chunk.num_rows
-        self.recount_done(first)
+        self.recount_done(
+            read_again(chunks, max(self._recount.values(), default=0), self.recount_chunk)
+        )
 
     def recount_chunk(self, chunk: pa.Table, first: int) -> None:
         """Count the cells of ``chunk`` (rows ``first``… of the data) that columns missed."""
@@ -602,6 +597,21 @@ def sketch_levels_as_lists(statistics: dict) -> dict:
             start = stop
         sketch["data"] = data
     return statistics
+
+
+def read_again(
+    chunks: Iterable[pa.Table], need: int, count: Callable[[pa.Table, int], None]
+) -> int:
+    """Hand ``count(chunk, first row)`` the chunks of the data read again until ``need`` rows
+    were seen (the rest is not read: the iterator is closed); returns the rows seen."""
+    first = 0
+    with parallel.closing(iter(chunks)) as again:
+        for chunk in again:
+            if first >= need:
+                break
+            count(chunk, first)
+            first += chunk.num_rows
+    return first
 
 
 def as_string_array(column: pa.ChunkedArray | pa.Array, name: str) -> pa.Array:
