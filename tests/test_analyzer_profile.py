@@ -408,7 +408,7 @@ def test_compile_without_cache_when_no_cache_location_works():
     namespace: dict = {}
     # a function without a source file has no cache location: numba refuses cache=True
     exec(compile("def twice(a):\n    return a * 2.0\n", "<generated>", "exec"), namespace)
-    kernel = compiled._compile(namespace["twice"])
+    kernel = compiled.compile_kernel(namespace["twice"])
     assert kernel(21.0) == 42.0
 
 

@@ -297,7 +297,8 @@ def _plain_chunk(pieces: np.ndarray, x: np.ndarray, results: np.ndarray) -> None
         results[row, 3] = hi
 
 
-def _compile(func):
+def compile_kernel(func):
+    """``func`` compiled by numba (``nogil``), cached on disk when a cache location is writable."""
     # error_model="numpy": a float division is a plain division (Python's model adds a test
     # for zero, a branch that keeps LLVM from vectorising; no kernel divides by zero)
     try:
@@ -306,8 +307,8 @@ def _compile(func):
         return numba.njit(nogil=True, error_model="numpy")(func)
 
 
-moments = _compile(_moments)
-_single_digits = _compile(_single_digits)
-plain_numbers = _compile(_plain_numbers)
+moments = compile_kernel(_moments)
+_single_digits = compile_kernel(_single_digits)
+plain_numbers = compile_kernel(_plain_numbers)
 _plain_numbers = plain_numbers  # called by plain_chunk as the compiled function
-plain_chunk = _compile(_plain_chunk)
+plain_chunk = compile_kernel(_plain_chunk)

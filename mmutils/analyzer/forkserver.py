@@ -75,8 +75,9 @@ def warm_up() -> None:
 
 
 def warm_compiled() -> None:
-    """Load numba, the compiled capture scan and CSV cut, and the profiler's kernels (KLL's
-    too; each run once).
+    """Load numba, the compiled capture scan and CSV cut, the baseline statistics' parser
+    (:mod:`mmutils.analyzer.json_numbers`) and the profiler's kernels (KLL's too; each run
+    once).
 
     A fresh process pays ~0.3-0.45 s for them and so uses the scan only on large windows;
     every job forked after this gets it for free (``capture_reader.use_scan``: the kernels
@@ -98,6 +99,10 @@ def warm_compiled() -> None:
                 kernels.warm()
             except Exception:  # noqa: BLE001 - a broken numba: the jobs use pyarrow's readers
                 reader._scan_module = False
+    with contextlib.suppress(Exception):  # baselines are parsed by json.loads without it
+        from mmutils.analyzer import json_numbers
+
+        json_numbers.warm()
     with contextlib.suppress(Exception):  # the profiler falls back to numpy by itself
         if profile.warm_kernels():
             from mmutils.analyzer import kll_compiled

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from mmutils.analyzer.compiled import _compile
+from mmutils.analyzer.compiled import compile_kernel
 from mmutils.analyzer.kll import KLLBatch, _Level, capacity
 
 __all__ = ["MAX_LEVELS", "SORT_LIMIT", "VALUE_LIMIT", "update_batch", "warm"]
@@ -358,12 +358,12 @@ def _update(
     return buffer, region, steps, declined, levels, size, total, start
 
 
-_scan_row = _compile(_scan_row)
-_count_row = _compile(_count_row)
-_count_row4 = _compile(_count_row4)
-_compact_row = _compile(_compact_row)
-_schedule = _compile(_schedule)
-_update = _compile(_update)
+_scan_row = compile_kernel(_scan_row)
+_count_row = compile_kernel(_count_row)
+_count_row4 = compile_kernel(_count_row4)
+_compact_row = compile_kernel(_compact_row)
+_schedule = compile_kernel(_schedule)
+_update = compile_kernel(_update)
 
 _CAPACITIES: dict[tuple[int, float], np.ndarray] = {}
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,17 @@ class DocumentError(ValueError):
     """A report document that is not valid JSON or lacks what it must hold."""
 
 
-def load_document(source: Any, *, what: str = "document") -> dict | None:
+def load_document(
+    source: Any, *, what: str = "document", loads: Callable[[str], Any] = json.loads
+) -> dict | None:
     """Return a Model Monitor JSON document as a ``dict``.
 
     Args:
         source: ``None``, a ``dict``, an SDK file object (anything with ``.body_dict``), a
             ``bytes``/``str`` of JSON text, or a path to a JSON file.
         what: what the document is (``"statistics"``…), used in error messages.
+        loads: parses JSON text (``json.loads`` or one that gives the same document and
+            raises its ``JSONDecodeError``).
 
     Returns:
         The parsed document, or ``None`` when ``source`` is ``None``.
@@ -66,7 +70,7 @@ def load_document(source: Any, *, what: str = "document") -> dict | None:
         except UnicodeDecodeError as exc:
             raise DocumentError(f"{what} JSON text: not UTF-8 ({exc})") from None
     if isinstance(source, str) and source.lstrip().startswith(("{", "[")):
-        return parse_document(source, f"{what} JSON text")
+        return parse_document(source, f"{what} JSON text", loads)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
@@ -75,21 +79,21 @@ def load_document(source: Any, *, what: str = "document") -> dict | None:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise DocumentError(f"{path}: not UTF-8 ({exc})") from None
-        return parse_document(text, str(path))
+        return parse_document(text, str(path), loads)
     raise TypeError(
         f"cannot read a {what} from {type(source).__name__}: "
         "pass a dict, a path, JSON text or an SDK file object"
     )
 
 
-def parse_document(text: str, origin: str) -> dict:
-    """Parse a document's JSON text (``origin`` names it in errors).
+def parse_document(text: str, origin: str, loads: Callable[[str], Any] = json.loads) -> dict:
+    """Parse a document's JSON text (``origin`` names it in errors; ``loads`` parses it).
 
     Raises:
         DocumentError: not valid JSON, or not a JSON object.
     """
     try:
-        doc = json.loads(text)
+        doc = loads(text)
     except json.JSONDecodeError as err:
         raise DocumentError(
             f"{origin}: not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
