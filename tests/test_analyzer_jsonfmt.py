@@ -163,10 +163,21 @@ def test_java_double_and_bulk_path_match_reference_on_100k_doubles():
 
 
 def test_float_lists_print_like_their_scalars():
-    values = _many_doubles()[:3000].tolist()
+    # every value of the 100k through the array path (Arrow's shortest digits in the plain
+    # range, java_double outside it), against the Decimal reference
+    values = _many_doubles().tolist()
     one_by_one = "[ " + ", ".join(_scalar_json(v) for v in values) + " ]\n"
     assert dumps(values) == one_by_one
     assert dumps(np.array(values)) == one_by_one
+    # and in a document of many arrays, each in its place
+    parts = [values[i : i + 997] for i in range(0, 20_000, 997)]
+    doc = {"data": [np.array(p) for p in parts], "n": 1}
+    assert (
+        dumps(doc)
+        == '{\n  "data" : [ '
+        + ", ".join("[ " + ", ".join(_scalar_json(v) for v in p) + " ]" for p in parts)
+        + ' ],\n  "n" : 1\n}\n'
+    )
     mixed = [1.5, 2, None, math.nan]
     assert dumps(mixed) == '[ 1.5, 2, null, "NaN" ]\n'
 
