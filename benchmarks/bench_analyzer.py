@@ -261,7 +261,7 @@ def _case_floor(paths: dict) -> int:
     import pyarrow.compute as pc
 
     from mmutils.analyzer import capture_scan, compiled, profile
-    from mmutils.analyzer.buffers import FileBuffers
+    from mmutils.analyzer.buffers import FileBuffers, RecycledBuffers
     from mmutils.analyzer.capture_reader import list_capture_files
 
     workers = int(os.environ.get("MMLAB_ANALYZER_WORKERS", "1"))
@@ -271,6 +271,7 @@ def _case_floor(paths: dict) -> int:
     decimals(np.zeros(2, np.int32), np.zeros(1, np.uint8), 0, 1, np.empty(1))
     passes = threading.local()  # per thread: a values matrix
     buffers = FileBuffers()  # the files' bytes, read into buffers reused file after file
+    recycled = RecycledBuffers()  # the files' columns, as the analyzer keeps them
 
     def plain(columns: list[pa.Array], out: np.ndarray) -> np.ndarray:
         """Every plain column of a file converted into its row of ``out`` by one compiled call
@@ -297,7 +298,7 @@ def _case_floor(paths: dict) -> int:
 
     def parse(path) -> int:
         with buffers.read(path, Path(path).stat().st_size) as data:
-            result = capture_scan.scan(data, parts)
+            result = capture_scan.scan(data, parts, recycled)
         if not result.eligible:
             raise RuntimeError(f"{path}: {result.reason}")
         values = matrix(len(result.columns), len(result.columns[0]))

@@ -13,7 +13,7 @@ import pytest
 
 from mmutils.analyzer import buffers as buffers_mod
 from mmutils.analyzer import capture_reader
-from mmutils.analyzer.buffers import FileBuffers, plain_pages
+from mmutils.analyzer.buffers import FileBuffers, RecycledBuffers, plain_pages
 
 
 def _address(data: memoryview) -> int:
@@ -134,3 +134,83 @@ def test_the_scan_reads_through_the_buffers_as_it_reads_whole_files(tmp_path):
     with pool.read(tmp_path / "b.jsonl", len(line) * 3):
         assert pooled.columns[1].to_pylist() == ["1"] * 3
     assert capture_reader.scan_capture_file(tmp_path / "missing.jsonl", parts, pool) is None
+
+
+# -- recycled buffers: handed out again once nothing made from them is alive ------------------
+
+
+def _base(view: np.ndarray) -> int:
+    return view.ctypes.data
+
+
+def test_a_recycled_buffer_comes_back_once_its_views_are_gone():
+    pool = RecycledBuffers()
+    first = pool.take(1000)
+    assert first.dtype == np.uint8 and first.shape == (1000,) and first.flags.writeable
+    where = _base(first)
+    held = pa.py_buffer(first[10:20])  # an Arrow buffer made from it: still in use
+    del first
+    second = pool.take(500)
+    assert _base(second) != where  # not while the Arrow buffer lives
+    del held
+    third = pool.take(800)
+    assert _base(third) == where  # now free: the same memory again
+    assert len(pool._all) == 2
+
+
+def test_a_recycled_buffer_too_small_is_not_handed_out(monkeypatch):
+    monkeypatch.setattr(buffers_mod, "_STEP", 4096)
+    pool = RecycledBuffers()
+    small = pool.take(100)
+    where = _base(small)
+    del small
+    big = pool.take(3 * 4096 + 1)
+    assert len(big) == 3 * 4096 + 1 and _base(big) != where
+    del big
+    assert _base(pool.take(4096)) == where  # the first one fits this one
+
+
+def test_recycled_buffers_kept_are_bounded(monkeypatch):
+    monkeypatch.setattr(buffers_mod, "_RECYCLED", 3)
+    pool = RecycledBuffers()
+    held = [pool.take(10) for _ in range(5)]  # all in use at once
+    assert len(pool._all) == 3 and len({_base(v) for v in held}) == 5
+
+
+def test_threads_taking_at_once_never_share_a_recycled_buffer():
+    pool = RecycledBuffers()
+    start = threading.Barrier(8)
+
+    def use(i: int) -> bool:
+        if i < 8:
+            start.wait()
+        view = pool.take(4096 + i)
+        view[:] = i % 251
+        threading.Event().wait(0.001)  # another thread writing here now would show
+        return bool((view == i % 251).all())
+
+    with ThreadPoolExecutor(8) as threads:
+        assert all(threads.map(use, range(200)))
+    assert 1 <= len(pool._all) <= 8
+
+
+def test_scanned_columns_live_in_recycled_buffers_file_after_file(tmp_path):
+    line = (
+        b'{"captureData":{"endpointInput":{"data":"%d,2,3","encoding":"CSV"},'
+        b'"endpointOutput":{"data":"0.5","encoding":"CSV"}}}\n'
+    )
+    parts = ["endpointOutput", "endpointInput"]
+    paths = [_file(tmp_path / f"{i}.jsonl", (line % i) * 50) for i in range(3)]
+    pool = RecycledBuffers()
+    first = capture_reader.scan_capture_file(paths[0], parts, FileBuffers(), pool)
+    second = capture_reader.scan_capture_file(paths[1], parts, None, pool)
+    # the first file's columns are alive: the second's were not written over them
+    assert first.columns[1].to_pylist() == ["0"] * 50
+    assert second.columns[1].to_pylist() == ["1"] * 50
+    assert len(pool._all) == 2
+    del first
+    third = capture_reader.scan_capture_file(paths[2], parts, None, pool)
+    assert third.columns[1].to_pylist() == ["2"] * 50 and len(pool._all) == 2
+    assert second.columns[1].to_pylist() == ["1"] * 50
+    plain = capture_reader.scan_capture_file(paths[2], parts)
+    assert [c.to_pylist() for c in third.columns] == [c.to_pylist() for c in plain.columns]

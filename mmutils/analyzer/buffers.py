@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import mmap
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FileBuffers", "plain_pages"]
+__all__ = ["FileBuffers", "RecycledBuffers", "plain_pages"]
 
 # a private anonymous mapping: a shared one (mmap's default) is backed by shmem, which costs
 # more per page; Windows has neither flag (its anonymous mappings are private already)
@@ -25,6 +27,9 @@ _PRIVATE = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
 # buffers for whole files come in steps of this size, so that files of about the same size
 # (an hour's capture files) share one buffer instead of each needing a slightly larger one
 _STEP = 4 << 20
+# a RecycledBuffers keeps at most this many buffers (more are in use at once only when a
+# caller holds on to what was made from them; those are left to the garbage collector)
+_RECYCLED = 64
 
 
 def plain_pages(count: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
@@ -102,3 +107,57 @@ def _released(view: memoryview | None) -> bool:
     except BufferError:
         return False
     return True
+
+
+class RecycledBuffers:
+    """Buffers handed out again once nothing made from them is alive any more.
+
+    A scan's string columns live in one buffer per file until the profiler is done with
+    the chunk they belong to, files later, in another thread. Taken from ``malloc``, their
+    memory came back fresh file after file (the arena gives it back to the system when it
+    shrinks): ~30,000 page faults and ~0.06 s of system time per million capture records.
+    Here each buffer stays with the instance and is handed out again when its refcount
+    shows that no view of it (an Arrow buffer of a column, say) is left. Thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._all: list[np.ndarray] = []
+        self._lock = threading.Lock()
+
+    def take(self, nbytes: int) -> np.ndarray:
+        """A ``uint8`` array of ``nbytes`` (uninitialised) that nothing else refers to.
+
+        It is a view of a buffer of the instance; the buffer is handed out again once this
+        view and everything made from it (views of it refer to the buffer) are gone.
+        """
+        with self._lock:
+            i = _free(self._all, nbytes, _FREE_REFS)
+            if i >= 0:
+                return self._all[i][:nbytes]
+            buf = plain_pages(-(-max(nbytes, 1) // _STEP) * _STEP, np.uint8)
+            if len(self._all) < _RECYCLED:
+                self._all.append(buf)
+            return buf[:nbytes]
+
+
+def _free(arrays: list[np.ndarray], nbytes: int, free_refs: int) -> int:
+    """The index of an array of ``arrays`` with ``nbytes`` or more that only the list refers
+    to (``free_refs`` references seen here), else -1."""
+    for i in range(len(arrays)):
+        buf = arrays[i]
+        if len(buf) >= nbytes and sys.getrefcount(buf) == free_refs:
+            return i
+    return -1
+
+
+def _refs_of_a_free_array() -> int:
+    """What :func:`_free` sees for an array only its list refers to: measured the same way
+    (the count depends on the interpreter's handling of local variables)."""
+    arrays = [np.empty(1, np.uint8)]
+    for i in range(len(arrays)):
+        buf = arrays[i]
+        return sys.getrefcount(buf)
+    return -1
+
+
+_FREE_REFS = _refs_of_a_free_array()

@@ -47,7 +47,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from mmutils.analyzer import parallel
-from mmutils.analyzer.buffers import FileBuffers
+from mmutils.analyzer.buffers import FileBuffers, RecycledBuffers
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.analyzer.startup import optional_module, switch_setting
@@ -390,19 +390,23 @@ class _Scanned:
 
 
 def scan_capture_file(
-    path: Path, parts: Sequence[str], buffers: FileBuffers | None = None
+    path: Path,
+    parts: Sequence[str],
+    buffers: FileBuffers | None = None,
+    recycled: RecycledBuffers | None = None,
 ) -> _Scanned | None:
     """The rows of an eligible capture file as string columns, else None (general path).
 
     Reads no reader state, so worker threads may call it (the kernels release the GIL).
     ``buffers``: read a plain file into one of these (reused file after file: fresh memory
-    costs more than the read) rather than into new memory.
+    costs more than the read) rather than into new memory. ``recycled``: where the columns'
+    memory comes from (reused once the columns of an earlier file are gone).
     """
     if buffers is None or str(path).endswith(_COMPRESSED):
         data = _read_whole(path)
         if data is None:
             return None
-        return scan_capture_bytes(data, parts, str(path))
+        return scan_capture_bytes(data, parts, str(path), recycled)
     try:
         size = path.stat().st_size
         if size > PARALLEL_FILE_BYTES:
@@ -410,13 +414,18 @@ def scan_capture_file(
         # a file still growing has more than ``size`` bytes: None, the general path streams it
         with buffers.read(path, size) as data:
             # the scan copies the cells out: nothing refers to the buffer once it returns
-            return None if data is None else scan_capture_bytes(data, parts, str(path))
+            if data is None:
+                return None
+            return scan_capture_bytes(data, parts, str(path), recycled)
     except OSError:
         return None  # the general path reports it
 
 
 def scan_capture_bytes(
-    data: bytes | pa.Buffer, parts: Sequence[str], name: str = "capture file"
+    data: bytes | pa.Buffer,
+    parts: Sequence[str],
+    name: str = "capture file",
+    recycled: RecycledBuffers | None = None,
 ) -> _Scanned | None:
     """:func:`scan_capture_file` on a file's (uncompressed) bytes, e.g. read from S3 by a
     distributed worker; None when the file is not eligible or the kernels are unavailable.
@@ -428,7 +437,7 @@ def scan_capture_bytes(
     scan = _capture_scan()
     if scan is None or len(data) > PARALLEL_FILE_BYTES:
         return None
-    result = scan.scan(data, list(parts))
+    result = scan.scan(data, list(parts), recycled)
     if not result.eligible:
         _log.debug("%s: general path (%s at byte %d)", name, result.reason, result.position)
         return None
@@ -510,8 +519,10 @@ class _Reader:
         self.ncols: int | None = None
         self._queue: list[_Segment] = []
         self._queued = 0
-        # whole files are read into these, one per worker thread at a time
+        # whole files are read into these, one per worker thread at a time, and their
+        # columns live in these until the profiler is done with them
         self._buffers = FileBuffers() if self.scan else None
+        self._recycled = RecycledBuffers() if self.scan else None
 
     def __iter__(self) -> Iterator[pa.Table]:
         if self.loader is not None or (self.workers > 1 and len(self.files) > 1):
@@ -562,14 +573,18 @@ class _Reader:
         except OSError:
             return path, None, None  # let the streaming path report it
         if self.scan:
-            scanned = scan_capture_file(path, self.parts, self._buffers)
+            scanned = scan_capture_file(path, self.parts, self._buffers, self._recycled)
             if scanned is not None:
                 return path, [scanned], None
         batches, error = parse_capture_file(path, self.block_size)
         return path, batches, error
 
     def _file(self, path: Path) -> Iterator[pa.Table]:
-        scanned = scan_capture_file(path, self.parts, self._buffers) if self.scan else None
+        scanned = (
+            scan_capture_file(path, self.parts, self._buffers, self._recycled)
+            if self.scan
+            else None
+        )
         if scanned is not None:
             self._queue_scanned(path, scanned)
             while self._queued >= self.chunk_rows:

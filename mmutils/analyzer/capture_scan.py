@@ -53,6 +53,7 @@ import numpy as np
 import pyarrow as pa
 
 from mmutils.analyzer import compiled  # noqa: F401 - numba set up without SciPy's BLAS probe
+from mmutils.analyzer.buffers import RecycledBuffers
 
 __all__ = ["MAX_DEPTH", "REASONS", "ScanResult", "scan", "scratch", "string_columns", "warm"]
 
@@ -421,19 +422,21 @@ def _scan(buf, words, first, second, lines, ranges, starts_space, lens_space):
     return _OK, i, n, starts, lens
 
 
-def _columns(buf, starts, lens, n, ends_space):
-    """Copy the records' cells into string columns (Arrow buffers).
+def _columns(buf, starts, lens, n, ends_space, space):
+    """Copy the records' cells into string columns (Arrow buffers) carved out of ``space``.
 
     Row by row (the file's bytes are read in order), the running offsets row-major into
     ``ends_space`` (sequential writes), then transposed to one offsets array per column in
     cache-sized blocks, with the validity bits. (Copying eight bytes per short cell, to
     spare the branch on its length, and writing each column's offsets directly, measured no
-    faster.)
+    faster.) ``space`` (uint8, 4-byte aligned) holds :func:`_layout`'s bytes at least: the
+    offsets first, then the validity bitmaps, then the cells.
 
     Returns:
-        ``(offsets, validity, nulls, data, bases)``: column ``j`` has the int32 offsets
-        ``offsets[j]`` into ``data[bases[j]:bases[j + 1]]``, the validity bitmap
-        ``validity[j]`` (an empty cell is null) and ``nulls[j]`` null cells.
+        ``(nulls, bases)``: column ``j`` has the int32 offsets at row ``j`` of the
+        ``(width, n + 1)`` offsets into the cells ``bases[j]:bases[j + 1]``, the validity
+        bitmap at row ``j`` of the ``(width, (n + 7) // 8)`` bitmaps (an empty cell is null)
+        and ``nulls[j]`` null cells.
     """
     width = lens.shape[1]
     totals = np.zeros(width, np.int64)
@@ -443,7 +446,11 @@ def _columns(buf, starts, lens, n, ends_space):
     bases = np.zeros(width + 1, np.int64)
     for j in range(width):
         bases[j + 1] = bases[j] + totals[j]
-    data = np.empty(bases[width], np.uint8)
+    offsets_bytes = width * (n + 1) * 4
+    validity_bytes = width * ((n + 7) // 8)
+    offsets = space[:offsets_bytes].view(np.int32).reshape((width, n + 1))
+    validity = space[offsets_bytes : offsets_bytes + validity_bytes].reshape((width, (n + 7) // 8))
+    data = space[offsets_bytes + validity_bytes :]
     ends = ends_space[: (n + 1) * width].reshape((n + 1, width))  # the offsets, row-major
     ends[0, :] = 0
     for r in range(n):
@@ -454,8 +461,7 @@ def _columns(buf, starts, lens, n, ends_space):
             for k in range(length):
                 data[at + k] = buf[start + k]
             ends[r + 1, j] = ends[r, j] + length
-    offsets = np.empty((width, n + 1), np.int32)
-    validity = np.zeros((width, (n + 7) // 8), np.uint8)
+    validity[:, :] = 0
     nulls = np.zeros(width, np.int64)
     for r0 in range(0, n + 1, 64):  # a blocked transpose, with the validity bits
         r1 = min(r0 + 64, n + 1)
@@ -467,7 +473,12 @@ def _columns(buf, starts, lens, n, ends_space):
                         validity[j, (r - 1) >> 3] |= np.uint8(1 << ((r - 1) & 7))
                     else:
                         nulls[j] += 1
-    return offsets, validity, nulls, data, bases
+    return nulls, bases
+
+
+def _layout(width: int, n: int) -> tuple[int, int]:
+    """``(offsets bytes, validity bytes)`` at the start of :func:`_columns`' space."""
+    return width * (n + 1) * 4, width * ((n + 7) // 8)
 
 
 def _compile(func):
@@ -550,13 +561,18 @@ def scratch(cells: int) -> tuple[np.ndarray, np.ndarray]:
     return _space.cells(cells)
 
 
-def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> ScanResult:
+def scan(
+    data: bytes | bytearray | memoryview | pa.Buffer,
+    parts: list[str],
+    recycled: RecycledBuffers | None = None,
+) -> ScanResult:
     """The rows of a whole capture file as string columns, when the file is eligible.
 
     Args:
         data: the file's bytes (read without a copy).
         parts: the payloads making a row, in column order (``endpointOutput`` /
             ``endpointInput``; one or both).
+        recycled: where the columns' memory comes from (see :func:`string_columns`).
 
     Returns:
         A :class:`ScanResult`: one ``pa.StringArray`` per cell position (empty cells null),
@@ -579,19 +595,36 @@ def scan(data: bytes | bytearray | memoryview | pa.Buffer, parts: list[str]) -> 
         code, position, n, starts, lens = _scan_kernel(buf, words, first, second, lines, *space)
     if code != _OK:
         return ScanResult(None, REASONS[int(code)], int(position))
-    return ScanResult(string_columns(buf, starts, lens, n), REASONS[_OK])
+    return ScanResult(string_columns(buf, starts, lens, n, recycled), REASONS[_OK])
 
 
-def string_columns(buf: np.ndarray, starts: np.ndarray, lens: np.ndarray, n: int) -> list:
+def string_columns(
+    buf: np.ndarray,
+    starts: np.ndarray,
+    lens: np.ndarray,
+    n: int,
+    recycled: RecycledBuffers | None = None,
+) -> list:
     """The cells ``buf[starts[r, j]:starts[r, j] + lens[r, j]]`` of rows ``r < n`` as one
     ``pa.StringArray`` per ``j`` (an empty cell is null), copied out of ``buf``.
 
-    The caller checks that the bytes are UTF-8 (this scan admits only printable ASCII).
+    All the columns' buffers share one block of memory, taken from ``recycled`` when given
+    (it is handed out again once every column made from it is gone), else new. The caller
+    checks that the bytes are UTF-8 (this scan admits only printable ASCII).
     """
-    ends = _space.ends((n + 1) * lens.shape[1])
-    offsets, validity, nulls, body, bases = _columns_kernel(buf, starts, lens, n, ends)
+    width = lens.shape[1]
+    offsets_bytes, validity_bytes = _layout(width, n)
+    # the cells are parts of ``buf``: room for all of it (a pool's untouched pages cost
+    # nothing, and summing the lengths first would cost a pass over them)
+    need = offsets_bytes + validity_bytes + len(buf)
+    space = np.empty(need, np.uint8) if recycled is None else recycled.take(need)
+    ends = _space.ends((n + 1) * width)
+    nulls, bases = _columns_kernel(buf, starts, lens, n, ends, space)
+    offsets = space[:offsets_bytes].view(np.int32).reshape(width, n + 1)
+    validity = space[offsets_bytes : offsets_bytes + validity_bytes].reshape(width, -1)
+    body = space[offsets_bytes + validity_bytes :]
     columns = []
-    for j in range(lens.shape[1]):
+    for j in range(width):
         cells = body[bases[j] : bases[j + 1]]
         valid = pa.py_buffer(validity[j]) if nulls[j] else None
         columns.append(
