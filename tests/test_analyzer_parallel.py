@@ -7,8 +7,10 @@ every chunk boundary and every error message must be the same with 1, 2 or 3 wor
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import threading
+import weakref
 from pathlib import Path
 
 import pytest
@@ -203,6 +205,33 @@ def test_chunks_are_the_same_for_any_worker_count(tmp_path, chunk_rows):
     assert runs[1]
     assert runs[2] == runs[1] and runs[3] == runs[1]
     assert sum(len(c["p"]) for c in runs[1]) == sum(13 + f for f in range(9)) + 1
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_chunk_handed_on_is_not_kept_by_the_reader(tmp_path, workers):
+    # the first chunk is read ahead (it names the columns); once the consumer drops it,
+    # nothing of the reader may hold it: its columns' recycled buffers serve later files
+    window = _mixed_window(tmp_path / "w")
+    ds = read_capture(window, names=["p", "a", "b"], chunk_rows=7, workers=workers)
+    chunks = iter(ds.chunks)
+    first = weakref.ref(next(chunks))
+    second = next(chunks)
+    gc.collect()
+    assert first() is None and second.num_rows == 7
+    assert sum(c.num_rows for c in chunks) == sum(13 + f for f in range(9)) + 1 - 14
+
+
+def test_head_then_keeps_no_item_it_handed_on():
+    class Item:
+        pass
+
+    head = [Item(), Item()]
+    refs = [weakref.ref(item) for item in head]
+    items = parallel.head_then(head, iter([3]))
+    next(items)
+    assert refs[0]() is None and refs[1]() is not None  # the consumer dropped the first
+    next(items)
+    assert refs[1]() is None and head == [] and list(items) == [3]
 
 
 def test_large_files_streamed_in_order(tmp_path, monkeypatch):

@@ -896,9 +896,11 @@ def read_capture(
     first = next(it, None)
     if first is None:
         return CaptureDataset([], iter(()), files)
+    names = list(first.column_names)
+    head = [first]  # handed on, not kept: its columns' buffers are recycled once profiled
+    del first
 
     def chunks() -> Iterator[pa.Table]:
-        yield first
-        yield from it
+        yield from parallel.head_then(head, it)
 
-    return CaptureDataset(list(first.column_names), chunks(), files)
+    return CaptureDataset(names, chunks(), files)

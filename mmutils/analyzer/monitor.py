@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import html
-import itertools
 import json
 import os
 import sys
@@ -609,13 +608,13 @@ def run_monitoring(
         # statistics are read and their sketches sorted for drift (the cores would otherwise
         # wait for the statistics file at the start)
         try:
-            first = next(rest, None)
+            head = [chunk for chunk in (next(rest, None),) if chunk is not None]
         except Exception:
             _baseline_statistics_first(baseline_statistics)
             raise
         base_stats = load_baseline(baseline_statistics, "Baseline statistics", sketch_arrays=True)
         prepared = checks.baseline_sketches(base_stats)
-        for chunk in itertools.chain(() if first is None else (first,), rest):
+        for chunk in parallel.head_then(head, rest):
             profiler.update(chunk)
             for name, values in domains.items():
                 in_domain[name] += int(

@@ -191,6 +191,14 @@ def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:
             thread.join()
 
 
+def head_then(head: list[T], rest: Iterable[T]) -> Iterator[T]:
+    """The items of ``head`` (emptied as they go: no reference to one is kept once it was
+    handed on, so its memory can go as soon as the consumer is done with it), then ``rest``."""
+    while head:
+        yield head.pop(0)
+    yield from rest
+
+
 @contextlib.contextmanager
 def closing(chunks: Iterator[T]) -> Iterator[Iterator[T]]:
     """``chunks``, closed when the block exits, however it exits (when it has ``close``).
