@@ -53,7 +53,7 @@ import numpy as np
 import pyarrow as pa
 
 from mmutils.analyzer import compiled  # noqa: F401 - numba set up without SciPy's BLAS probe
-from mmutils.analyzer.buffers import RecycledBuffers
+from mmutils.analyzer.buffers import RecycledBuffers, plain_pages
 
 __all__ = ["MAX_DEPTH", "REASONS", "ScanResult", "scan", "scratch", "string_columns", "warm"]
 
@@ -609,15 +609,18 @@ def string_columns(
     ``pa.StringArray`` per ``j`` (an empty cell is null), copied out of ``buf``.
 
     All the columns' buffers share one block of memory, taken from ``recycled`` when given
-    (it is handed out again once every column made from it is gone), else new. The caller
-    checks that the bytes are UTF-8 (this scan admits only printable ASCII).
+    (it is handed out again once every column made from it is gone), else new plain pages
+    (:func:`~mmutils.analyzer.buffers.plain_pages`; the pages past the cells are never
+    touched, so they cost nothing). The caller checks that the bytes are UTF-8 (this scan
+    admits only printable ASCII).
     """
     width = lens.shape[1]
     offsets_bytes, validity_bytes = _layout(width, n)
     # the cells are parts of ``buf``: room for all of it (a pool's untouched pages cost
     # nothing, and summing the lengths first would cost a pass over them)
     need = offsets_bytes + validity_bytes + len(buf)
-    space = np.empty(need, np.uint8) if recycled is None else recycled.take(need)
+    # plain pages: numpy would ask for huge pages, whose fresh ones cost the VM's host more
+    space = plain_pages(need, np.uint8) if recycled is None else recycled.take(need)
     ends = _space.ends((n + 1) * width)
     nulls, bases = _columns_kernel(buf, starts, lens, n, ends, space)
     offsets = space[:offsets_bytes].view(np.int32).reshape(width, n + 1)

@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 
 from mmutils.analyzer import capture_scan
+from mmutils.analyzer.buffers import RecycledBuffers
 from mmutils.analyzer.capture_scan import ScanResult, _compile
 
 __all__ = ["REASONS", "cut", "warm"]
@@ -139,7 +140,10 @@ _rows_kernel = _compile(_rows)
 
 
 def cut(
-    data: bytes | bytearray | memoryview | np.ndarray, width: int, start: int = 0
+    data: bytes | bytearray | memoryview | np.ndarray,
+    width: int,
+    start: int = 0,
+    recycled: RecycledBuffers | None = None,
 ) -> ScanResult:
     """The rows of a block of complete CSV lines as string columns, when the block is plain.
 
@@ -148,6 +152,8 @@ def cut(
             line end.
         width: cells per row (at least 1).
         start: where the first line starts (past a header line, say).
+        recycled: where the columns' memory comes from (see
+            :func:`~mmutils.analyzer.capture_scan.string_columns`).
 
     Returns:
         A capture scan :class:`~mmutils.analyzer.capture_scan.ScanResult` (``eligible``: the
@@ -164,7 +170,7 @@ def cut(
     code, position, n, high, starts, lens = _rows_kernel(buf, words, start, width, *space)
     if code != _OK:
         return ScanResult(None, REASONS[int(code)], int(position))
-    columns = capture_scan.string_columns(buf, starts, lens, n)
+    columns = capture_scan.string_columns(buf, starts, lens, n, recycled)
     if high:
         try:
             for column in columns:

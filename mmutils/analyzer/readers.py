@@ -50,6 +50,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from mmutils.analyzer import parallel
+from mmutils.analyzer.buffers import RecycledBuffers
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double
 from mmutils.analyzer.startup import optional_module, switch_setting
@@ -307,9 +308,10 @@ def _cut_chunks(
         _NotPlain: at the first block that is not plain (nothing of it is yielded).
     """
     internal = [f"c{i}" for i in range(width)]
+    recycled = RecycledBuffers()  # each block's columns, reused once they are profiled
 
     def cut(block: tuple[memoryview, int]):
-        return scan.cut(block[0], width, block[1])
+        return scan.cut(block[0], width, block[1], recycled)
 
     blocks = _line_blocks(path, skip, block_size)
     results = parallel.ordered_map(cut, blocks, workers) if workers > 1 else map(cut, blocks)
