@@ -32,6 +32,11 @@ _STEP = 4 << 20
 _RECYCLED = 64
 
 
+def _in_steps(nbytes: int) -> int:
+    """``nbytes`` rounded up to whole :data:`_STEP` s (one step at least)."""
+    return -(-max(nbytes, 1) // _STEP) * _STEP
+
+
 def plain_pages(count: int, dtype: np.dtype | type = np.float64) -> np.ndarray:
     """``count`` uninitialised items of ``dtype`` in fresh memory of plain 4 KB pages.
 
@@ -58,7 +63,7 @@ class FileBuffers:
             try:
                 buf = self._idle.pop()  # atomic: threads never get the same buffer
             except IndexError:
-                return plain_pages(-(-size // _STEP) * _STEP, np.uint8)
+                return plain_pages(_in_steps(size), np.uint8)
             if len(buf) >= size:
                 return buf
             # too small for this file: dropped (freed), a larger one is made instead
@@ -134,7 +139,7 @@ class RecycledBuffers:
             i = _free(self._all, nbytes, _FREE_REFS)
             if i >= 0:
                 return self._all[i][:nbytes]
-            buf = plain_pages(-(-max(nbytes, 1) // _STEP) * _STEP, np.uint8)
+            buf = plain_pages(_in_steps(nbytes), np.uint8)
             if len(self._all) < _RECYCLED:
                 self._all.append(buf)
             return buf[:nbytes]

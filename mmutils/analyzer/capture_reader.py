@@ -897,10 +897,5 @@ def read_capture(
     if first is None:
         return CaptureDataset([], iter(()), files)
     names = list(first.column_names)
-    head = [first]  # handed on, not kept: its columns' buffers are recycled once profiled
-    del first
-
-    def chunks() -> Iterator[pa.Table]:
-        yield from parallel.head_then(head, it)
-
-    return CaptureDataset(names, chunks(), files)
+    # the first chunk is handed on, not kept: its columns' buffers are recycled once profiled
+    return CaptureDataset(names, parallel.head_then([first], it), files)

@@ -422,21 +422,20 @@ def _scan(buf, words, first, second, lines, ranges, starts_space, lens_space):
     return _OK, i, n, starts, lens
 
 
-def _columns(buf, starts, lens, n, ends_space, space):
-    """Copy the records' cells into string columns (Arrow buffers) carved out of ``space``.
+def _columns(buf, starts, lens, n, ends_space, offsets, validity, data):
+    """Copy the records' cells into string columns (Arrow buffers) given by the caller.
 
     Row by row (the file's bytes are read in order), the running offsets row-major into
     ``ends_space`` (sequential writes), then transposed to one offsets array per column in
     cache-sized blocks, with the validity bits. (Copying eight bytes per short cell, to
     spare the branch on its length, and writing each column's offsets directly, measured no
-    faster.) ``space`` (uint8, 4-byte aligned) holds :func:`_layout`'s bytes at least: the
-    offsets first, then the validity bitmaps, then the cells.
+    faster.) ``offsets`` is ``(width, n + 1)`` int32, ``validity`` ``(width, (n + 7) // 8)``
+    uint8 and ``data`` uint8 with room for every cell.
 
     Returns:
-        ``(nulls, bases)``: column ``j`` has the int32 offsets at row ``j`` of the
-        ``(width, n + 1)`` offsets into the cells ``bases[j]:bases[j + 1]``, the validity
-        bitmap at row ``j`` of the ``(width, (n + 7) // 8)`` bitmaps (an empty cell is null)
-        and ``nulls[j]`` null cells.
+        ``(nulls, bases)``: column ``j`` has the int32 offsets ``offsets[j]`` into
+        ``data[bases[j]:bases[j + 1]]``, the validity bitmap ``validity[j]`` (an empty cell
+        is null) and ``nulls[j]`` null cells.
     """
     width = lens.shape[1]
     totals = np.zeros(width, np.int64)
@@ -446,11 +445,6 @@ def _columns(buf, starts, lens, n, ends_space, space):
     bases = np.zeros(width + 1, np.int64)
     for j in range(width):
         bases[j + 1] = bases[j] + totals[j]
-    offsets_bytes = width * (n + 1) * 4
-    validity_bytes = width * ((n + 7) // 8)
-    offsets = space[:offsets_bytes].view(np.int32).reshape((width, n + 1))
-    validity = space[offsets_bytes : offsets_bytes + validity_bytes].reshape((width, (n + 7) // 8))
-    data = space[offsets_bytes + validity_bytes :]
     ends = ends_space[: (n + 1) * width].reshape((n + 1, width))  # the offsets, row-major
     ends[0, :] = 0
     for r in range(n):
@@ -474,11 +468,6 @@ def _columns(buf, starts, lens, n, ends_space, space):
                     else:
                         nulls[j] += 1
     return nulls, bases
-
-
-def _layout(width: int, n: int) -> tuple[int, int]:
-    """``(offsets bytes, validity bytes)`` at the start of :func:`_columns`' space."""
-    return width * (n + 1) * 4, width * ((n + 7) // 8)
 
 
 def _compile(func):
@@ -615,17 +604,18 @@ def string_columns(
     admits only printable ASCII).
     """
     width = lens.shape[1]
-    offsets_bytes, validity_bytes = _layout(width, n)
+    offsets_bytes, validity_bytes = width * (n + 1) * 4, width * ((n + 7) // 8)
     # the cells are parts of ``buf``: room for all of it (a pool's untouched pages cost
     # nothing, and summing the lengths first would cost a pass over them)
     need = offsets_bytes + validity_bytes + len(buf)
     # plain pages: numpy would ask for huge pages, whose fresh ones cost the VM's host more
     space = plain_pages(need, np.uint8) if recycled is None else recycled.take(need)
-    ends = _space.ends((n + 1) * width)
-    nulls, bases = _columns_kernel(buf, starts, lens, n, ends, space)
+    # one block: the offsets first (4-byte aligned), then the validity bitmaps, then the cells
     offsets = space[:offsets_bytes].view(np.int32).reshape(width, n + 1)
     validity = space[offsets_bytes : offsets_bytes + validity_bytes].reshape(width, -1)
     body = space[offsets_bytes + validity_bytes :]
+    ends = _space.ends((n + 1) * width)
+    nulls, bases = _columns_kernel(buf, starts, lens, n, ends, offsets, validity, body)
     columns = []
     for j in range(width):
         cells = body[bases[j] : bases[j + 1]]

@@ -101,13 +101,19 @@ def java_doubles(values: Sequence[float] | np.ndarray) -> list[str]:
     arr = np.asarray(values, dtype=np.float64).ravel()
     floats = arr.tolist()
     texts = list(map(repr, floats))
-    mag = np.abs(arr)
-    with np.errstate(invalid="ignore"):
-        plain = ((mag >= 1e-3) & (mag < 1e7)) | (arr == 0.0)  # repr(-0.0) is "-0.0" too
+    plain = _plain_range(arr)
     if not plain.all():
         for i in np.flatnonzero(~plain).tolist():
             texts[i] = java_double(floats[i])
     return texts
+
+
+def _plain_range(values: np.ndarray) -> np.ndarray:
+    """Where Java's text of ``values`` is Python's ``repr``: ``1e-3 <= |x| < 1e7``, and the
+    zeros (``repr(-0.0)`` is ``"-0.0"`` too)."""
+    mag = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        return ((mag >= 1e-3) & (mag < 1e7)) | (values == 0.0)
 
 
 _ONLY_FLOAT = {float}
@@ -133,8 +139,8 @@ class _FloatArrays:
 
     A statistics document holds a few hundred thousand sketch values but only a few thousand
     distinct ones (most of the lab's columns are 0/1 flags), so each distinct bit pattern
-    (``-0.0`` and ``0.0`` apart, every NaN payload apart) is formatted once, by
-    :func:`java_doubles`, and the texts are put in place with one take.
+    (``-0.0`` and ``0.0`` apart, every NaN payload apart) is formatted once
+    (:func:`_value_texts`), and Arrow puts the texts in place and joins each array's.
     """
 
     __slots__ = ("slots", "arrays")
@@ -187,9 +193,7 @@ def _value_texts(values: np.ndarray):
     texts = pc.cast(pa.array(distinct), pa.string())
     whole = pc.invert(pc.match_substring(texts, "."))
     texts = pc.if_else(whole, pc.binary_join_element_wise(texts, ".0", ""), texts)
-    mag = np.abs(distinct)
-    with np.errstate(invalid="ignore"):
-        plain = ((mag >= 1e-3) & (mag < 1e7)) | (distinct == 0.0)
+    plain = _plain_range(distinct)
     if not plain.all():
         listed = texts.to_pylist()
         for i in np.flatnonzero(~plain).tolist():

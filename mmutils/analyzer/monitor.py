@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import html
+import itertools
 import json
 import os
 import sys
@@ -608,7 +609,7 @@ def run_monitoring(
         # statistics are read and their sketches sorted for drift (the cores would otherwise
         # wait for the statistics file at the start)
         try:
-            head = [chunk for chunk in (next(rest, None),) if chunk is not None]
+            head = list(itertools.islice(rest, 1))  # handed on by head_then, not kept
         except Exception:
             _baseline_statistics_first(baseline_statistics)
             raise
