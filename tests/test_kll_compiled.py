@@ -333,6 +333,78 @@ def test_stacked_batches_go_on_compiled():
     _assert_same(reference, compiled)
 
 
+# -- rows told as pairs ------------------------------------------------------------------------
+
+
+def _pairs(x: np.ndarray, told: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lows, bits)`` for the rows ``told`` of ``x`` (each holding ``low`` or ``low + 1``)."""
+    lows = np.where(told, np.nan_to_num(x.min(axis=1)), -1).astype(np.int64)
+    odd = (np.where(told[:, None], x, 0.0).astype(np.int64) & 1).astype(bool)
+    width, m = x.shape
+    padded = np.zeros((width, -(-m // 64) * 64), dtype=bool)
+    padded[:, :m] = odd
+    bits = np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
+    return lows, bits
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_told_as_pairs_give_the_same_sketches(seed):
+    # told rows are counted from their parity bits and never read; untold rows of any kind
+    # beside them; chunks of every size, so that level 0's compactions start anywhere
+    rng = _rng(300 + seed)
+    width = int(rng.integers(2, 30))
+    n = int(rng.integers(20_000, 200_000))
+    lows = rng.choice([0, 0, 1, 3, 8, 65_533], width)
+    x = (lows[:, None] + rng.integers(0, 2, (width, n))).astype(np.float64)
+    x[rng.random(width) < 0.15] = lows[0]  # constant rows: one value of the pair
+    told = rng.random(width) < 0.7
+    other = ~told & (rng.random(width) < 0.5)
+    if other.any():
+        x[other] = _random_rows(rng, int(other.sum()), n)
+    reference, compiled = KLLBatch(width), KLLBatch(width)
+    start = 0
+    while start < n:
+        chunk = int(rng.choice([1, 63, 64, 65, 2_047, 40_000, 65_536]))
+        block = x[:, start : start + chunk]
+        reference.update(block, copy=bool(seed % 2))
+        compiled.update(
+            block, copy=bool(seed % 2), compactor=update_batch, pairs=_pairs(block, told)
+        )
+        _assert_same(reference, compiled)
+        start += chunk
+    _assert_same(reference.finalized(), compiled.finalized())
+
+
+def test_told_rows_are_not_read():
+    # proof that the bits are what counts: values swapped within their pair, bits kept
+    rng = _rng(9)
+    x = rng.integers(0, 2, (4, 50_000)).astype(np.float64)
+    pairs = _pairs(x, np.ones(4, dtype=bool))
+    lied = 1.0 - x
+    reference, compiled = KLLBatch(4), KLLBatch(4)
+    reference.update(x)
+    compiled.update(lied, compactor=update_batch, pairs=pairs)
+    assert compiled.level_arrays()[1:] and _bits(compiled.level_arrays()[1:]) == _bits(
+        reference.level_arrays()[1:]
+    )
+
+
+def test_pairs_that_do_not_fit_are_refused():
+    batch = KLLBatch(2)
+    block = np.zeros((2, 200))
+    bits = np.zeros((2, 4), np.uint64)
+    update_batch(batch, block, True, (np.array([0, -1]), bits))  # fits
+    for lows, bad_bits in [
+        (np.array([0]), bits),  # one row short
+        (np.array([0, 0]), np.zeros((2, 3), np.uint64)),  # 192 bits for 200 values
+        (np.array([0, 0]), bits.astype(np.int64)),
+        (np.array([65_535, 0]), bits),  # 65,536 is beyond the counted range
+    ]:
+        with pytest.raises(ValueError, match="pairs for 2 rows of 200 values"):
+            update_batch(batch, block, True, (lows, bad_bits))
+    update_batch(batch, block, True, (np.array([-1, -1]), np.zeros((2, 0), np.uint64)))
+
+
 def test_the_input_is_not_changed():
     x = _rng(12).integers(0, 9, (3, 10_000)).astype(np.float64)
     before = x.copy()

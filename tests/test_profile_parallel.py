@@ -54,6 +54,17 @@ def _edge_table(n: int, seed: int = 7) -> pa.Table:
     return pa.table(
         {
             "flag": _text(rng.integers(0, 2, n)),
+            # one-digit columns of two values (the sketch counts them from parity bits): an
+            # odd lower value, a constant, and one whose chunks stop being pairs late on
+            "pair_odd": _text(rng.integers(3, 5, n)),
+            "constant": pa.array(["7"] * n, pa.string()),
+            "pair_late": pa.array(
+                [
+                    "12" if i == n // 2 else str(5 + (i % 3 if i > 3 * n // 4 else i % 2))
+                    for i in range(n)
+                ],
+                pa.string(),
+            ),
             "tenths": _text(np.round(rng.uniform(0, 350, n), 1)),
             "string": pa.array([f"s{i % 13}" for i in range(n)], pa.string()),
             "late_string": pa.array(late, pa.string()),
@@ -282,9 +293,9 @@ def _plain(column):
     column is not plain, else ``(converted, decimal cells, min, max)``."""
     compiled = pytest.importorskip("mmutils.analyzer.compiled")
     out = np.full((1, len(column)), np.nan)
-    status, decimals, lo, hi = profile_mod._convert_plain(compiled, [column], np.array([0]), out)[
-        0
-    ].tolist()
+    status, decimals, lo, hi, _ = profile_mod._convert_plain(
+        compiled, [column], np.array([0]), out
+    )[0].tolist()
     if status == compiled.NOT_PLAIN:
         return None, out[0]
     return (status == compiled.EXACT, int(decimals), lo, hi), out[0]
@@ -359,6 +370,55 @@ def test_plain_numbers_decline_nulls_and_handle_slices():
     # a null in the last piece: the whole column is left to the general path
     done, _ = _plain(pa.chunked_array([arr, pa.array(["1", None])]))
     assert done is None
+
+
+def test_plain_pass_writes_the_parity_bits_of_one_digit_columns():
+    compiled = pytest.importorskip("mmutils.analyzer.compiled")
+    rng = np.random.default_rng(5)
+    cuts = [0, 3, 70, 70, 200, 1_000, 1_130]  # pieces starting anywhere in a word
+    digits = rng.integers(0, 10, cuts[-1])
+    one_digit = pa.chunked_array(
+        [_text(digits[a:b]) for a, b in zip(cuts[:-1], cuts[1:], strict=True)], pa.string()
+    )
+    later_two = pa.chunked_array([_text(digits[:500]), _text([10] * 630)], pa.string())
+    tenths = _text(np.round(rng.uniform(0, 9, cuts[-1]), 1))
+    columns = [one_digit, later_two, tenths, pa.array(["1", None] * 565, pa.string())]
+    x = np.zeros((4, cuts[-1]))
+    bits = np.zeros((4, 18), np.uint64)
+    results = profile_mod._convert_plain(compiled, columns, np.arange(4), x, bits)
+    assert results[:, 0].tolist() == [compiled.EXACT] * 3 + [compiled.NOT_PLAIN]
+    assert results[:, 4].tolist() == [1.0, 0.0, 0.0, 0.0]  # bits whole for the first only
+    parity = np.unpackbits(bits[0].view(np.uint8), bitorder="little")
+    assert parity[: cuts[-1]].tolist() == (digits & 1).tolist()
+    assert not parity[cuts[-1] :].any()
+    assert x[0].tolist() == digits.tolist()
+    without = profile_mod._convert_plain(compiled, columns, np.arange(4), x)
+    assert without[:, 4].tolist() == [0.0] * 4
+    assert (without[:, :4] == results[:, :4]).all()
+
+
+def test_one_digit_pairs_are_told_to_the_sketches(edge, monkeypatch):
+    # the compiled update hears of the pair columns, and the document is the numpy path's
+    pytest.importorskip("numba")
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 10**12)
+    reference = _run(Profiler(edge.column_names), edge, 6_000)
+    kll_compiled = pytest.importorskip("mmutils.analyzer.kll_compiled")
+    told: list[list[int]] = []
+
+    def recording(batch, block, copy, pairs=None):
+        told.append([] if pairs is None else pairs[0].tolist())
+        return kll_compiled.update_batch(batch, block, copy, pairs)
+
+    monkeypatch.setattr(profile_mod, "_compactor", recording)
+    monkeypatch.setattr(profile_mod, "COMPILED_MIN_ROWS", 0)
+    cut = _pieces(edge, [3, 7_000, 7_000, 19_999, 33_001])
+    got = _run(Profiler(edge.column_names), cut, 6_000)
+    assert got[0] == reference[0]
+    assert got[1][2:] == reference[1][2:]
+    lows = sorted({low for update in told for low in update if low >= 0})
+    assert lows == [0, 3, 5, 7]  # flag, pair_odd, pair_late (early chunks), constant
+    pair_late = [update.count(5) for update in told if update]
+    assert 0 in pair_late and 1 in pair_late  # told while a pair, not once it is not
 
 
 def test_compiled_pass_gives_the_value_counts_of_the_numpy_path(monkeypatch):

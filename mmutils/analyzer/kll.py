@@ -38,6 +38,7 @@ __all__ = [
     "Compactor",
     "KLLBatch",
     "KLLSketch",
+    "Pairs",
     "SortedSketch",
     "bucket_bounds",
     "capacity",
@@ -48,11 +49,19 @@ DEFAULT_C = 0.64
 NUM_BUCKETS = 10
 
 
+#: What a caller knows of a block's rows, ``(lows, bits)``: ``lows[r] >= 0`` says that every
+#: value of row ``r`` is the double ``lows[r]`` or ``lows[r] + 1`` (integers below 65535; the
+#: profiler's one-digit columns of two values, flags mostly), and that bit ``p`` of ``bits[r]``
+#: (uint64 words: bit ``p % 64`` of word ``p // 64``) is value ``p``'s parity, which tells the two
+#: apart; ``lows[r] < 0`` says nothing of row ``r``.
+Pairs = tuple[np.ndarray, np.ndarray]
+
 #: A compiled update (:func:`mmutils.analyzer.kll_compiled.update_batch`):
-#: ``compactor(batch, block, copy)`` adds the ``(width, m)`` float64 ``block`` to ``batch`` as
-#: :meth:`KLLBatch.update` does without it: the same levels bit for bit, the same counters, and
-#: views of ``block`` kept in level 0 unless ``copy``.
-Compactor = Callable[["KLLBatch", np.ndarray, bool], None]
+#: ``compactor(batch, block, copy, pairs)`` adds the ``(width, m)`` float64 ``block`` to
+#: ``batch`` as :meth:`KLLBatch.update` does without it: the same levels bit for bit, the same
+#: counters, and views of ``block`` kept in level 0 unless ``copy``. ``pairs`` (a :data:`Pairs`
+#: or None) only spares it reading values.
+Compactor = Callable[["KLLBatch", np.ndarray, bool, "Pairs | None"], None]
 
 
 def capacity(height: int, k: int = DEFAULT_K, c: float = DEFAULT_C) -> int:
@@ -156,14 +165,18 @@ class KLLBatch:
                 return
 
     def update(
-        self, values: np.ndarray, copy: bool = True, compactor: Compactor | None = None
+        self,
+        values: np.ndarray,
+        copy: bool = True,
+        compactor: Compactor | None = None,
+        pairs: Pairs | None = None,
     ) -> None:
         """Add values in order: ``values`` is ``(width, m)`` (or ``(m,)`` when width is 1).
 
         ``copy=False`` keeps views of ``values`` until they are compacted: for callers that
         never change the array afterwards (the profiler's per-chunk matrix). ``compactor``
-        (see :data:`Compactor`) does the whole update instead; the result is the same bit for
-        bit.
+        (see :data:`Compactor`) does the whole update instead, told ``pairs`` (see
+        :data:`Pairs`; unused without a compactor); the result is the same bit for bit.
         """
         block = np.asarray(values, dtype=np.float64)
         if block.ndim == 1:
@@ -171,7 +184,7 @@ class KLLBatch:
         if block.shape[0] != self.width:
             raise ValueError(f"expected {self.width} rows of values, got {block.shape[0]}")
         if compactor is not None:
-            compactor(self, block, copy)
+            compactor(self, block, copy, pairs)
             return
         m = block.shape[1]
         pos = 0

@@ -37,9 +37,11 @@ import bisect
 import math
 
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 from mmutils.analyzer.compiled import compile_kernel
-from mmutils.analyzer.kll import KLLBatch, _Level, capacity
+from mmutils.analyzer.kll import KLLBatch, Pairs, _Level, capacity
 
 __all__ = ["MAX_LEVELS", "SORT_LIMIT", "VALUE_LIMIT", "update_batch", "warm"]
 
@@ -81,6 +83,39 @@ def _scan_row(row: np.ndarray, low: int, high: int, total: int, bad: bool) -> tu
             total += iv
         bad = flags != 0
     return low, high, total, bad
+
+
+@intrinsic
+def _popcount(typingctx, word):
+    """The number of set bits of a uint64 (one ``popcnt``)."""
+    if word != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.ctpop(args[0])
+
+    return types.uint64(types.uint64), codegen
+
+
+_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _ones(bits: np.ndarray, first: int, stop: int) -> int:
+    """How many of bits ``first <= p < stop`` of ``bits`` (uint64 words, bit ``p`` is bit
+    ``p % 64`` of word ``p // 64``) are set."""
+    if stop <= first:
+        return 0
+    low_word = first // 64
+    high_word = (stop - 1) // 64
+    total = 0
+    for w in range(low_word, high_word + 1):
+        word = bits[w]
+        if w == low_word:
+            word &= _ALL_BITS << np.uint64(first % 64)
+        if w == high_word:
+            word &= _ALL_BITS >> np.uint64(63 - (stop - 1) % 64)
+        total += np.int64(_popcount(word))
+    return total
 
 
 def _count_row(row: np.ndarray, low: int, counts: np.ndarray) -> None:
@@ -254,6 +289,8 @@ def _update(
     levels: int,
     size: int,
     total: int,
+    pairs: np.ndarray,
+    parity: np.ndarray,
 ):
     """One :meth:`KLLBatch.update` of every row, but the rows that decline (see module doc).
 
@@ -264,6 +301,8 @@ def _update(
             ``old[r, old_start[h] : old_start[h] + layout[0, h]]``.
         old_start: ``(MAX_LEVELS,)``.
         caps, layout, levels, size, total: as for :func:`_schedule` (``layout`` is updated).
+        pairs, parity: what :func:`update_batch` is told of ``block``'s rows (``pairs[r] < 0``:
+            nothing).
 
     Returns:
         ``(buffer, region, steps, declined, levels, size, total, start)``: level ``h >= 1``
@@ -318,7 +357,18 @@ def _update(
                 first = carry[r, min(first_item, c) : min(first_item + even, c)]
                 second = block[r, max(first_item, c) - c : max(first_item + even, c) - c]
                 low, high, item_sum, declines = _scan_row(first, VALUE_LIMIT, -1, 0, False)
-                low, high, item_sum, declines = _scan_row(second, low, high, item_sum, declines)
+                pair = pairs[r]
+                if pair < 0 or second.size == 0:
+                    low, high, item_sum, declines = _scan_row(second, low, high, item_sum, declines)
+                else:
+                    # the new values are pair or pair + 1, told apart by their parity: their
+                    # sum is counted from the bits, the values themselves are not read
+                    at = max(first_item, c) - c
+                    odd = _ones(parity[r], at, at + second.size)
+                    upper = odd if pair % 2 == 0 else second.size - odd
+                    low = min(low, pair)
+                    high = max(high, pair + 1)
+                    item_sum += pair * second.size + upper
             else:
                 first = row[region[h] : region[h] + even]
                 second = row[:0]
@@ -363,6 +413,7 @@ _count_row = compile_kernel(_count_row)
 _count_row4 = compile_kernel(_count_row4)
 _compact_row = compile_kernel(_compact_row)
 _schedule = compile_kernel(_schedule)
+_ones = compile_kernel(_ones)
 _update = compile_kernel(_update)
 
 _CAPACITIES: dict[tuple[int, float], np.ndarray] = {}
@@ -464,7 +515,41 @@ def _sort_declined(rows, declined, steps, region, lengths, carry, block, buffer)
                 buffer[rows, used] = levels[:, used]
 
 
-def update_batch(batch: KLLBatch, block: np.ndarray, copy: bool) -> None:
+_NO_PAIRS: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _pair_arrays(pairs: Pairs | None, width: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``pairs`` as the kernel takes them, checked against the block (the kernel reads the
+    bits without bounds checks)."""
+    if pairs is None:
+        none = _NO_PAIRS.get(width)
+        if none is None:
+            none = _NO_PAIRS[width] = (
+                np.full(width, -1, dtype=np.int64),
+                np.zeros((width, 0), dtype=np.uint64),
+            )
+        return none
+    lows, parity = pairs
+    lows = np.ascontiguousarray(lows, dtype=np.int64)
+    parity = np.ascontiguousarray(parity)
+    if (
+        lows.shape != (width,)
+        or parity.dtype != np.uint64
+        or parity.ndim != 2
+        or parity.shape[0] != width
+        or (parity.shape[1] * 64 < m and bool((lows >= 0).any()))
+        or bool((lows >= VALUE_LIMIT - 1).any())
+    ):
+        raise ValueError(
+            f"pairs for {width} rows of {m} values: lows {lows.shape}, bits "
+            f"{parity.shape} {parity.dtype}"
+        )
+    return lows, parity
+
+
+def update_batch(
+    batch: KLLBatch, block: np.ndarray, copy: bool, pairs: Pairs | None = None
+) -> None:
     """``batch.update(block, copy)`` with the compiled kernel (a :data:`kll.Compactor`).
 
     Args:
@@ -472,12 +557,18 @@ def update_batch(batch: KLLBatch, block: np.ndarray, copy: bool) -> None:
             leaves them.
         block: ``(batch.width, m)`` float64 values.
         copy: copy the values kept in level 0 (else they stay views of ``block``).
+        pairs: what the caller knows of ``block``'s rows (see :data:`kll.Pairs`); a row it
+            names is counted from its parity bits instead of being read, with the same result.
+
+    Raises:
+        ValueError: ``pairs`` does not fit ``block``.
     """
     width = batch.width
     m = block.shape[1]
     levels = batch._levels
     if m == 0:
         return
+    lows, parity = _pair_arrays(pairs, width, m)
     if batch._size > batch._total or len(levels) >= MAX_LEVELS:  # only from_levels sketches
         batch.update(block, copy=copy)
         return
@@ -497,6 +588,8 @@ def update_batch(batch: KLLBatch, block: np.ndarray, copy: bool) -> None:
         len(levels),
         batch._size,
         batch._total,
+        lows,
+        parity,
     )
     if count < 0:
         batch.update(block, copy=copy)

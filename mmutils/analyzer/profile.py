@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from mmutils.analyzer import dtypes, parallel
 from mmutils.analyzer.buffers import plain_pages
 from mmutils.analyzer.errors import AnalyzerError
-from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, SortedSketch
+from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, Pairs, SortedSketch
 from mmutils.analyzer.startup import optional_module
 
 __all__ = [
@@ -156,6 +156,7 @@ class Profiler:
         # column -> its first rows, whose values it did not count (it looked numeric there)
         self._recount: dict[int, int] = {}
         self._buffers: list[np.ndarray] = []  # chunk value buffers, see _values_buffer
+        self._parity = np.zeros(0, dtype=np.uint64)  # the chunk's parity bits, see _parity_bits
 
     # -- update ----------------------------------------------------------------------------
 
@@ -221,6 +222,17 @@ class Profiler:
         self._buffers = [*self._buffers[-(_BUFFERS - 1) :], buf]
         return buf[:need].reshape(columns, rows)
 
+    def _parity_bits(self, columns: int, rows: int) -> np.ndarray:
+        """A zeroed ``(columns, words)`` uint64 array for a chunk's parity bits (reused: the
+        sketch update reads them only during its call)."""
+        words = -(-rows // 64)
+        need = columns * words
+        if self._parity.size < need:
+            self._parity = np.empty(need, dtype=np.uint64)
+        bits = self._parity[:need].reshape(columns, words)
+        bits.fill(0)
+        return bits
+
     def _compiled_threshold(self) -> int:
         if self.compiled_min_rows is None:
             return COMPILED_MIN_ROWS
@@ -239,13 +251,15 @@ class Profiler:
         candidates = np.flatnonzero(self._numeric_ok)  # numeric up to this chunk
         row_of = {int(j): pos for pos, j in enumerate(candidates)}
         x = self._values_buffer(len(candidates), rows)
-        results = _convert_plain(kernels, columns, candidates, x)
+        bits = self._parity_bits(len(candidates), rows)
+        results = _convert_plain(kernels, columns, candidates, x, bits)
         fast: dict[int, tuple[float, float]] = {}  # column -> (min, max) of the chunk
+        two_valued: dict[int, int] = {}  # one-digit column of two values -> the lower one
         inexact: set[int] = set()  # plain columns with a value the pass cannot convert exactly
         for j, arr in enumerate(columns):
             pos = row_of.get(j)
             if pos is not None:
-                status, decimals, lo, hi = results[pos].tolist()
+                status, decimals, lo, hi, parity = results[pos].tolist()
                 if status != kernels.NOT_PLAIN:
                     decimals = int(decimals)
                     self._types[j] += dtypes.TypeCounts(
@@ -253,6 +267,8 @@ class Profiler:
                     )
                     if status == kernels.EXACT:
                         fast[j] = (lo, hi)
+                        if parity and hi - lo <= 1:
+                            two_valued[j] = int(lo)
                     else:
                         inexact.add(j)
                     continue
@@ -263,7 +279,9 @@ class Profiler:
                 self._turn_string(j, rows)
         numeric = np.flatnonzero(self._numeric_ok)
         if len(numeric) != len(candidates):  # a column turned String in this chunk
-            x = x[[row_of[int(j)] for j in numeric]]
+            kept = [row_of[int(j)] for j in numeric]
+            x, bits = x[kept], bits[kept]
+        pairs = np.array([two_valued.get(j, -1) for j in numeric.tolist()], dtype=np.int64)
         lo = np.empty(len(numeric))
         hi = np.empty(len(numeric))
         added = np.full(len(numeric), rows, dtype=np.int64)
@@ -288,7 +306,7 @@ class Profiler:
             self._sketches = {}
             return
         self._update_moments(numeric, x, None, lo, hi, kernels)
-        self._update_sketches(numeric, x, added)
+        self._update_sketches(numeric, x, added, (pairs, bits) if two_valued else None)
 
     def _count_chunk_values(self, columns: list[pa.Array]) -> None:
         """Add the chunk's cells to the value counts of the String columns."""
@@ -393,8 +411,15 @@ class Profiler:
         self._sum[numeric], self._n[numeric] = total, n
         self._avg[numeric], self._m2[numeric] = avg, m2
 
-    def _update_sketches(self, numeric: np.ndarray, x: np.ndarray, added: np.ndarray) -> None:
-        """Feed the chunk's values to the sketches (``added``: values present per column).
+    def _update_sketches(
+        self,
+        numeric: np.ndarray,
+        x: np.ndarray,
+        added: np.ndarray,
+        pairs: Pairs | None = None,
+    ) -> None:
+        """Feed the chunk's values to the sketches (``added``: values present per column;
+        ``pairs``: what is known of ``x``'s rows, see :data:`mmutils.analyzer.kll.Pairs`, for the compiled update).
 
         Once this process has loaded the numba kernels (never loaded here for that), each
         update runs compiled and its compactions count the rows of small integers instead of
@@ -423,13 +448,17 @@ class Profiler:
                 sub = batch if len(members) == len(cols) else batch.take(members)
                 sub_cols = [cols[i] for i in members]
                 positions = [pos_of[j] for j in sub_cols]
+                told = None
                 if added == rows:
                     first = positions[0]
                     contiguous = positions == list(range(first, first + len(positions)))
-                    block = x[first : first + len(positions)] if contiguous else x[positions]
+                    rows_of = slice(first, first + len(positions)) if contiguous else positions
+                    block = x[rows_of]
+                    if pairs is not None and compactor is not None:
+                        told = (pairs[0][rows_of], pairs[1][rows_of])
                 else:
                     block = np.stack([x[p][~np.isnan(x[p])] for p in positions])
-                sub.update(block, copy=copy, compactor=compactor)
+                sub.update(block, copy=copy, compactor=compactor, pairs=told)
                 updated[count + added].append((sub, sub_cols))
         self._sketches = {
             count: _stack(parts) if len(parts) > 1 else parts[0] for count, parts in updated.items()
@@ -671,7 +700,11 @@ def _whole(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _convert_plain(
-    kernels, columns: list[pa.Array | pa.ChunkedArray], candidates: np.ndarray, x: np.ndarray
+    kernels,
+    columns: list[pa.Array | pa.ChunkedArray],
+    candidates: np.ndarray,
+    x: np.ndarray,
+    bits: np.ndarray | None = None,
 ) -> np.ndarray:
     """Convert the plain columns among ``candidates`` into the rows of ``x``: one call of the
     compiled pass (``kernels.plain_chunk``) over every piece of every column.
@@ -681,13 +714,15 @@ def _convert_plain(
         columns: the chunk's string columns (arrays, or pieces), in profiler order.
         candidates: the profiler columns to try; candidate ``pos`` fills ``x[pos]``.
         x: ``(len(candidates), rows)`` float64.
+        bits: zeroed ``(len(candidates), words)`` uint64 to receive the values' parity bits
+            (see ``kernels.plain_chunk``), or None.
 
     Returns:
-        ``(len(candidates), 4)`` float64: per candidate the status (``NOT_PLAIN`` for a
+        ``(len(candidates), 5)`` float64: per candidate the status (``NOT_PLAIN`` for a
         column with a null or a cell of another shape: ``x`` is then to be refilled),
-        decimal cells, min and max (when ``EXACT``).
+        decimal cells, min and max (when ``EXACT``), and 1.0 when its parity bits are written.
     """
-    results = np.zeros((len(candidates), 4))
+    results = np.zeros((len(candidates), 5))
     results[:, 0] = kernels.NOT_PLAIN
     table: list[tuple[int, ...]] = []
     for pos, j in enumerate(candidates.tolist()):
@@ -708,7 +743,9 @@ def _convert_plain(
             table.append((*row, start))
             start += cells
     pieces = np.array(table, dtype=np.int64).reshape(-1, 8)
-    kernels.plain_chunk(pieces, x, results)
+    if bits is None:
+        bits = np.zeros((len(candidates), 0), dtype=np.uint64)
+    kernels.plain_chunk(pieces, x, results, bits)
     return results
 
 
