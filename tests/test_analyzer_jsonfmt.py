@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mmutils.analyzer.jsonfmt import dumps, java_double, java_doubles
+from mmutils.analyzer.jsonfmt import ArrayTexts, dumps, java_double, java_doubles
 
 
 @pytest.mark.parametrize(
@@ -277,3 +277,25 @@ def test_a_document_of_many_float_arrays_prints_each_value_as_its_scalar():
     expected = _reference_dumps(doc) + "\n"
     assert dumps(doc) == expected
     assert dumps(doc) == expected  # the same text again: no state kept between documents
+
+
+def test_texts_formatted_ahead_give_the_same_document():
+    rng = np.random.default_rng(11)
+    many = _many_doubles()
+    block = rng.choice(many, (3, 400))  # rows of a 2-D array: views, as a sketch's levels
+    doc = {
+        "features": [
+            {"data": [block[0], block[1][:0], block[2]], "as_list": block[1].tolist()},
+            {"data": [np.float32([0.5, 1.5]), np.array([-0.0, np.nan, np.inf, 1e-9])]},
+            {"ints": np.arange(3), "nested": {"rows": block}},
+        ]
+    }
+    expected = dumps(doc)
+    texts = ArrayTexts()
+    texts.add(doc["features"][:2])  # not the third: it is formatted as usual
+    assert texts.text(block[0]) is None  # a new view of the same row is not the array told
+    assert texts.text(doc["features"][0]["data"][0]).startswith("[ ")
+    assert dumps(doc, texts) == expected
+    # a text is for the array object it was made from: another one in its place is written
+    doc["features"][0]["data"][0] = block[2]
+    assert dumps(doc, texts) == dumps(doc) != expected

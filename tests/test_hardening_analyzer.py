@@ -245,7 +245,7 @@ def test_normalised_paths_still_work(tmp_path):
 def test_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
     from mmutils.analyzer import jsonfmt
 
-    def boom(doc):
+    def boom(doc, *rest):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(jsonfmt, "dumps", boom)

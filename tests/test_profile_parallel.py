@@ -277,6 +277,33 @@ def test_groups_build_their_features_on_their_threads(monkeypatch, edge):
     assert jsonfmt.dumps(one_thread.result()) == jsonfmt.dumps(doc)
 
 
+def test_groups_format_their_sketch_texts_on_their_threads(monkeypatch, edge):
+    formatted_on = []
+    add = jsonfmt.ArrayTexts.add
+
+    def recording(self, value):
+        formatted_on.append(threading.current_thread().name)
+        return add(self, value)
+
+    monkeypatch.setattr(jsonfmt.ArrayTexts, "add", recording)
+    for profiler in (make_profiler(edge.column_names, 2), Profiler(edge.column_names)):
+        with profiler:
+            profiler.update(edge)
+            texts = jsonfmt.ArrayTexts()
+            doc = profiler.result(sketch_arrays=True, array_texts=texts)
+        levels = [
+            level
+            for feature in doc["features"]
+            if "numerical_statistics" in feature
+            for level in feature["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
+            if len(level)
+        ]
+        assert len(levels) > 20 and all(texts.text(level) for level in levels)
+        assert jsonfmt.dumps(doc, texts) == jsonfmt.dumps(doc)
+    assert sorted(formatted_on[:2]) == ["mmlab-profile-0_0", "mmlab-profile-1_0"]
+    assert formatted_on[2:] == ["MainThread"]
+
+
 def test_empty_profiler_result():
     profiler = make_profiler(["a", "b"], 2)
     with profiler:

@@ -166,12 +166,14 @@ def dataframe_chunks(
     return names, chunks()
 
 
-def _write(output_dir: PathLike, result: BaselineResult) -> None:
+def _write(
+    output_dir: PathLike, result: BaselineResult, array_texts: jsonfmt.ArrayTexts | None = None
+) -> None:
     """Write both files, each under a temporary name first: a failure leaves no half file."""
     out = Path(output_dir)
     result.files.extend(
         jsonfmt.write_documents(
-            out, {STATISTICS: result.statistics, CONSTRAINTS: result.constraints}
+            out, {STATISTICS: result.statistics, CONSTRAINTS: result.constraints}, array_texts
         )
     )
     result.output_dir = out
@@ -238,8 +240,10 @@ def suggest_baseline(
             raise NoDataError()
         if profiler.recount_rows():  # columns that turned String late count their first rows
             profiler.recount_from(read()[1])
-        # sketch levels as arrays until the file is written (see Profiler.result)
-        statistics = profiler.result(sketch_arrays=True)
+        # sketch levels as arrays until the file is written (see Profiler.result), their
+        # texts formatted by the column groups as they finish
+        array_texts = None if output_dir is None else jsonfmt.ArrayTexts()
+        statistics = profiler.result(sketch_arrays=True, array_texts=array_texts)
     constraints = suggest_constraints(
         statistics,
         categorical_drift_method=categorical_drift_method,
@@ -247,7 +251,7 @@ def suggest_baseline(
     )
     result = BaselineResult(statistics, constraints)
     if output_dir is not None:
-        _write(output_dir, result)
+        _write(output_dir, result, array_texts)
     sketch_levels_as_lists(statistics)
     return result
 

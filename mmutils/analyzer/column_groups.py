@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from mmutils.analyzer import dtypes, profile
+from mmutils.analyzer import dtypes, jsonfmt, profile
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import KLLSketch
 from mmutils.analyzer.profile import Profiler, as_string_array, text_bytes
@@ -92,12 +92,21 @@ class _Group:
             self.failed = True
             raise
 
-    def features(self, sketch_arrays: bool) -> tuple[list[dict], list] | None:
-        """The group's features and their sorted sketches (None once a chunk failed)."""
-        if self.failed:
-            return None
+    def features(self, sketch_arrays: bool, texts: bool = False) -> tuple | None:
+        """The group's features, their sorted sketches and (``texts``) their arrays' JSON
+        texts (:class:`~mmutils.analyzer.jsonfmt.ArrayTexts`, else None); None once a chunk
+        failed."""
+        return None if self.failed else self.build(sketch_arrays, texts)
+
+    def build(self, sketch_arrays: bool, texts: bool = False) -> tuple:
+        """:meth:`features` from the group's state as it is."""
         views: list = []
-        return self.profiler.result(sketch_arrays, views)["features"], views
+        features = self.profiler.result(sketch_arrays, views)["features"]
+        array_texts = None
+        if texts:
+            array_texts = jsonfmt.ArrayTexts()
+            array_texts.add(features)
+        return features, views, array_texts
 
 
 class ColumnGroupProfiler:
@@ -257,27 +266,37 @@ class ColumnGroupProfiler:
         profiler, i = self._column(j)
         return profiler.value_counts(i)
 
-    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
+    def result(
+        self,
+        sketch_arrays: bool = False,
+        sorted_sketches: list | None = None,
+        array_texts: jsonfmt.ArrayTexts | None = None,
+    ) -> dict:
         """The ``statistics.json`` document, the groups' features in column order.
 
         Each group builds its features on its own thread, queued behind its last chunk: a
-        group that is done starts while the others still profile. Errors come as before: the
-        earliest chunk's first, then the first group's. The arguments are those of
+        group that is done starts while the others still profile; with ``array_texts`` it
+        formats its sketches' levels there too. Errors come as before: the earliest chunk's
+        first, then the first group's. The arguments are those of
         :meth:`~mmutils.analyzer.profile.Profiler.result`.
         """
         if not self._groups:
             self._sync()
-            return Profiler(self.names).result(sketch_arrays, sorted_sketches)
+            return Profiler(self.names).result(sketch_arrays, sorted_sketches, array_texts)
+        texts = array_texts is not None
         if self._closed:  # no threads left: the groups' states as they are, on this thread
-            parts = []
-            for group in self._groups:
-                views: list = []
-                parts.append((group.profiler.result(sketch_arrays, views)["features"], views))
+            parts = [group.build(sketch_arrays, texts) for group in self._groups]
         else:
-            built = [group.executor.submit(group.features, sketch_arrays) for group in self._groups]
+            built = [
+                group.executor.submit(group.features, sketch_arrays, texts)
+                for group in self._groups
+            ]
             self._sync()
             parts = [future.result() for future in built]
         features = [parts[g][0][i] for g, i in self._where]
         if sorted_sketches is not None:
             sorted_sketches.extend(parts[g][1][i] for g, i in self._where)
+        if array_texts is not None:
+            for part in parts:
+                array_texts.update(part[2])
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["dumps", "java_double", "java_doubles", "write_documents"]
+__all__ = ["ArrayTexts", "dumps", "java_double", "java_doubles", "write_documents"]
 
 # Jackson escapes '"', '\\' and the C0 controls; the usual five get their short form.
 _ESCAPE_RE = re.compile(r'["\\\x00-\x1f]')
@@ -143,11 +143,12 @@ class _FloatArrays:
     (:func:`_value_texts`), and Arrow puts the texts in place and joins each array's.
     """
 
-    __slots__ = ("slots", "arrays")
+    __slots__ = ("slots", "arrays", "ready")
 
-    def __init__(self) -> None:
+    def __init__(self, ready: ArrayTexts | None = None) -> None:
         self.slots: list[int] = []
         self.arrays: list[np.ndarray] = []
+        self.ready = ready
 
     def add(self, out: list[str], values: np.ndarray) -> None:
         """Reserve the place of ``values``' text at the end of ``out``."""
@@ -157,19 +158,71 @@ class _FloatArrays:
 
     def fill(self, out: list[str]) -> None:
         """Write every reserved array as ``[ a, b ]`` into its place in ``out``."""
-        if not self.arrays:
-            return
-        import pyarrow as pa  # loaded by every analysis; a document-only process may not need it
-        import pyarrow.compute as pc
+        for slot, text in zip(self.slots, _array_texts(self.arrays), strict=True):
+            out[slot] = text
 
-        texts = _value_texts(np.concatenate(self.arrays))
-        bounds = np.zeros(len(self.arrays) + 1, dtype=np.int64)
-        np.cumsum([len(values) for values in self.arrays], out=bounds[1:])
-        # each array's texts joined by Arrow: no Python string per value
-        lists = pa.LargeListArray.from_arrays(pa.array(bounds), texts)
-        joined = pc.binary_join(lists, ", ").to_pylist()
-        for slot, text in zip(self.slots, joined, strict=True):
-            out[slot] = "[ " + text + " ]"
+
+def _array_texts(arrays: list[np.ndarray]) -> list[str]:
+    """Each float64 array's JSON text, ``[ a, b ]``."""
+    if not arrays:
+        return []
+    import pyarrow as pa  # loaded by every analysis; a document-only process may not need it
+    import pyarrow.compute as pc
+
+    texts = _value_texts(np.concatenate(arrays))
+    bounds = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([len(values) for values in arrays], out=bounds[1:])
+    # each array's texts joined by Arrow: no Python string per value
+    lists = pa.LargeListArray.from_arrays(pa.array(bounds), texts)
+    return ["[ " + text + " ]" for text in pc.binary_join(lists, ", ").to_pylist()]
+
+
+class ArrayTexts:
+    """The JSON texts of a document's float arrays, formatted ahead of :func:`dumps`.
+
+    A profiler's column groups format their sketches' levels on their own threads as they
+    finish (Arrow formats without the GIL), so that writing ``statistics.json`` at the end of
+    a run is left only the layout. :func:`dumps` takes a text for the very array object it was
+    made from, and for no other; the array must not change in between.
+    """
+
+    __slots__ = ("_texts",)
+
+    def __init__(self) -> None:
+        self._texts: dict[int, tuple[np.ndarray, str]] = {}
+
+    def add(self, value: object) -> None:
+        """Format every numpy float array in ``value`` (nested dicts and lists) that
+        :func:`dumps` would write as one."""
+        found: list[tuple[np.ndarray, np.ndarray]] = []
+        _arrays_in(value, found)
+        texts = _array_texts([values for _, values in found])
+        for (array, _), text in zip(found, texts, strict=True):
+            self._texts[id(array)] = (array, text)
+
+    def update(self, other: ArrayTexts) -> None:
+        """Take ``other``'s texts too."""
+        self._texts.update(other._texts)
+
+    def text(self, values: np.ndarray) -> str | None:
+        """The text formatted for this very array, else None."""
+        held = self._texts.get(id(values))
+        return held[1] if held is not None and held[0] is values else None
+
+
+def _arrays_in(value: object, found: list[tuple[np.ndarray, np.ndarray]]) -> None:
+    """The numpy arrays in ``value`` that :func:`_write` writes as float arrays, each with its
+    float64 values."""
+    if isinstance(value, np.ndarray):
+        values = _float_array(value)
+        if values is not None:
+            found.append((value, values))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _arrays_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _arrays_in(item, found)
 
 
 def _value_texts(values: np.ndarray):
@@ -246,6 +299,9 @@ def _write(value: object, depth: int, out: list[str], floats: _FloatArrays) -> N
     elif (text := _scalar(value)) is not None:
         out.append(text)
     elif kind is list or isinstance(value, Sequence | np.ndarray):
+        if floats.ready is not None and (text := floats.ready.text(value)) is not None:
+            out.append(text)  # formatted ahead
+            return
         values = _float_array(value)
         if values is not None:
             floats.add(out, values)
@@ -292,19 +348,20 @@ def _convert_numpy(value: object) -> object:
     return value
 
 
-def dumps(obj: object) -> str:
+def dumps(obj: object, array_texts: ArrayTexts | None = None) -> str:
     """Serialise a document exactly as the analyzer container writes it.
 
     Args:
         obj: nested ``dict``/``list`` of ``str``, ``int`` (printed plainly), ``float`` (printed
             with :func:`java_double`), ``bool`` and ``None``. Numpy arrays and scalars are
             accepted too.
+        array_texts: texts of some of its arrays, formatted ahead (:class:`ArrayTexts`).
 
     Returns:
         The file text, ending with a newline.
     """
     out: list[str] = []
-    floats = _FloatArrays()
+    floats = _FloatArrays(array_texts)
     _write(obj, 0, out, floats)
     floats.fill(out)
     out.append("\n")
@@ -338,12 +395,15 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     return final
 
 
-def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> list[Path]:
+def write_documents(
+    output_dir: str | Path, documents: Mapping[str, Any], array_texts: ArrayTexts | None = None
+) -> list[Path]:
     """Write JSON documents in the container's format; each via a temporary name + rename.
 
     Every document is serialised and written to a unique temporary file first; only when all
     are on disk are they renamed into place. A failure removes every temporary file, so it
-    leaves neither partial documents nor full-size temporary files behind.
+    leaves neither partial documents nor full-size temporary files behind. ``array_texts``:
+    see :func:`dumps`.
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -353,7 +413,7 @@ def write_documents(output_dir: str | Path, documents: Mapping[str, Any]) -> lis
             final = out / name
             tmp = _staged(final)
             staged.append((tmp, final))
-            tmp.write_text(dumps(doc), encoding="utf-8")
+            tmp.write_text(dumps(doc, array_texts), encoding="utf-8")
         for tmp, final in staged:
             tmp.replace(final)
     except BaseException:

@@ -33,7 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmutils.analyzer import capture_reader, checks, metrics, parallel, readers, scripts
+from mmutils.analyzer import capture_reader, checks, jsonfmt, metrics, parallel, readers, scripts
 from mmutils.analyzer.column_groups import make_profiler
 from mmutils.analyzer.errors import AnalyzerError, NoDataError
 from mmutils.analyzer.jsonfmt import java_double, write_documents
@@ -628,7 +628,11 @@ def run_monitoring(
         # sketch levels as arrays until the file is written: drift and jsonfmt read them as
         # they are (lists of Python floats cost a conversion each way)
         window_sketches: list = []  # sorted once, for the buckets and for drift
-        statistics = profiler.result(sketch_arrays=True, sorted_sketches=window_sketches)
+        # the sketches' texts are formatted by the groups as they finish (not at the end)
+        array_texts = None if output_dir is None else jsonfmt.ArrayTexts()
+        statistics = profiler.result(
+            sketch_arrays=True, sorted_sketches=window_sketches, array_texts=array_texts
+        )
         type_counts = [profiler.type_counts(j) for j in range(len(names))]
     counts = {}
     for name, tc in zip(names, type_counts, strict=True):
@@ -665,6 +669,7 @@ def run_monitoring(
                 CONSTRAINTS: constraints,
                 VIOLATIONS: {"violations": report.violations},
             },
+            array_texts,
         )
     result = MonitoringResult(
         statistics=statistics,

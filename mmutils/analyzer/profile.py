@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from mmutils.analyzer import dtypes, parallel
+from mmutils.analyzer import dtypes, jsonfmt, parallel
 from mmutils.analyzer.buffers import plain_pages
 from mmutils.analyzer.errors import AnalyzerError
 from mmutils.analyzer.kll import DEFAULT_C, DEFAULT_K, KLLBatch, KLLSketch, Pairs, SortedSketch
@@ -492,7 +492,12 @@ class Profiler:
         """Cells per deequ class seen so far in column ``j``."""
         return self._types[j]
 
-    def result(self, sketch_arrays: bool = False, sorted_sketches: list | None = None) -> dict:
+    def result(
+        self,
+        sketch_arrays: bool = False,
+        sorted_sketches: list | None = None,
+        array_texts: jsonfmt.ArrayTexts | None = None,
+    ) -> dict:
         """The ``statistics.json`` document (plain dicts in the container's key order).
 
         Args:
@@ -504,6 +509,8 @@ class Profiler:
                 sorted (the :class:`~mmutils.analyzer.kll.SortedSketch` its buckets were
                 counted from; drift compares it as it is), or None when the feature has no
                 values sketched; in feature order.
+            array_texts: if given, the features' float arrays are formatted into it (see
+                :class:`~mmutils.analyzer.jsonfmt.ArrayTexts`).
         """
         # column -> (its levels, its sorted sketch): each batch finalized and sorted at once
         sketches: dict[int, tuple[list[np.ndarray], SortedSketch]] = {}
@@ -523,6 +530,8 @@ class Profiler:
             features.append(feature)
             if sorted_sketches is not None:
                 sorted_sketches.append(view)
+        if array_texts is not None:
+            array_texts.add(features)
         return {"version": 0.0, "dataset": {"item_count": self.item_count}, "features": features}
 
     def _numeric_feature(
