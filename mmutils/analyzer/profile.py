@@ -419,7 +419,8 @@ class Profiler:
         pairs: Pairs | None = None,
     ) -> None:
         """Feed the chunk's values to the sketches (``added``: values present per column;
-        ``pairs``: what is known of ``x``'s rows, see :data:`mmutils.analyzer.kll.Pairs`, for the compiled update).
+        ``pairs``: what is known of ``x``'s rows, for the compiled update: see
+        :data:`mmutils.analyzer.kll.Pairs`).
 
         Once this process has loaded the numba kernels (never loaded here for that), each
         update runs compiled and its compactions count the rows of small integers instead of
