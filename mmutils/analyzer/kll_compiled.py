@@ -15,6 +15,9 @@ on several cores at once):
   level 0's items are scanned for the test below: the kernel knows what it appends to the
   other levels (sorted kept items: their range and sum), so it keeps each level's range, sum
   and countability up to date instead (their items from earlier updates are scanned once).
+  A row the caller tells as a pair (:data:`~mmutils.analyzer.kll.Pairs`: every new value
+  ``low`` or ``low + 1``, with their parity bits) is not even scanned there: the count of the
+  higher value among a compaction's new values is a popcount of their bits (:func:`_ones`).
 
 Most numeric columns of monitored data are flags and small counts, so most rows hold only a
 few distinct small integers: for those the kept items follow from how many times each value
